@@ -1,0 +1,252 @@
+; 32-bit entry point. GRUB jumps here in protected mode with paging off,
+; eax = Multiboot2 magic and ebx = physical address of the boot information.
+;
+; This file checks that it can go on (Multiboot2 loader, CPUID, long mode,
+; no-execute pages), builds the first page tables, switches to long mode and
+; jumps to long_mode_start. On any failure it prints "ERR: <code> <reason>"
+; on the VGA text screen and on COM1, then halts for good.
+
+%include "constants.inc"
+
+global start
+global boot_p4_table
+global boot_stack_bottom
+global boot_stack_top
+extern long_mode_start
+
+; Page-table entry bits (Intel SDM vol. 3, 4.5).
+PTE_PRESENT  equ 1 << 0
+PTE_WRITABLE equ 1 << 1
+PTE_HUGE     equ 1 << 7
+
+; Control-register and MSR bits.
+CR0_WP       equ 1 << 16
+CR0_PG       equ 1 << 31
+CR4_PAE      equ 1 << 5
+EFER_MSR     equ 0xC0000080
+EFER_LME     equ 1 << 8
+EFER_NXE     equ 1 << 11
+
+; CPUID bits.
+EFLAGS_ID         equ 1 << 21
+CPUID_EXT_MAX     equ 0x80000000
+CPUID_EXT_FEATURE equ 0x80000001
+CPUID_EXT_NX      equ 1 << 20
+CPUID_EXT_LM      equ 1 << 29
+
+; COM1, for the error path only: Rust owns the port after the switch.
+COM1 equ 0x3F8
+VGA_TEXT equ 0xB8000
+ERR_COLOUR equ 0x4F             ; white on red
+
+section .text
+bits 32
+start:
+    mov esp, boot_stack_top
+    ; cpuid clobbers ebx: keep the boot information address in edi until
+    ; long_mode_start hands it to Rust.
+    mov edi, ebx
+
+    cmp eax, MULTIBOOT2_BOOTLOADER_MAGIC
+    jne .no_multiboot
+    call check_cpuid
+    call check_long_mode
+    call set_up_page_tables
+    call enable_paging
+
+    lgdt [gdt64.pointer]
+    jmp gdt64.code:long_mode_start
+
+.no_multiboot:
+    mov esi, msg_no_multiboot
+    jmp boot_error
+
+; Returns if the CPU has the CPUID instruction: the ID flag in EFLAGS can be
+; flipped only then.
+check_cpuid:
+    pushfd
+    pop eax
+    mov ecx, eax
+    xor eax, EFLAGS_ID
+    push eax
+    popfd
+    pushfd
+    pop eax
+    push ecx                    ; restore the original flags
+    popfd
+    cmp eax, ecx
+    je .no_cpuid
+    ret
+.no_cpuid:
+    mov esi, msg_no_cpuid
+    jmp boot_error
+
+; Returns if the CPU supports long mode and no-execute pages.
+check_long_mode:
+    mov eax, CPUID_EXT_MAX
+    cpuid
+    cmp eax, CPUID_EXT_FEATURE
+    jb .no_long_mode
+    mov eax, CPUID_EXT_FEATURE
+    cpuid
+    test edx, CPUID_EXT_LM
+    jz .no_long_mode
+    test edx, CPUID_EXT_NX
+    jz .no_nx
+    ret
+.no_long_mode:
+    mov esi, msg_no_long_mode
+    jmp boot_error
+.no_nx:
+    mov esi, msg_no_nx
+    jmp boot_error
+
+; Identity-maps the first BOOT_IDENTITY_MAP_GIB GiB with 2 MiB pages and
+; installs the recursive entry. The tables live in .bss, which the boot
+; loader has zeroed.
+set_up_page_tables:
+    ; P4[0] -> P3, P4[RECURSIVE_P4_SLOT] -> P4 itself.
+    mov eax, boot_p3_table
+    or eax, PTE_PRESENT | PTE_WRITABLE
+    mov [boot_p4_table], eax
+    mov eax, boot_p4_table
+    or eax, PTE_PRESENT | PTE_WRITABLE
+    mov [boot_p4_table + RECURSIVE_P4_SLOT * 8], eax
+
+    ; P3[i] -> the i-th P2 table.
+    xor ecx, ecx
+.map_p3:
+    mov eax, ecx
+    shl eax, 12
+    add eax, boot_p2_tables
+    or eax, PTE_PRESENT | PTE_WRITABLE
+    mov [boot_p3_table + ecx * 8], eax
+    inc ecx
+    cmp ecx, BOOT_IDENTITY_MAP_GIB
+    jne .map_p3
+
+    ; Every P2 entry maps one 2 MiB page; the tables are consecutive, so
+    ; entry j maps physical address j * 2 MiB. All addresses fit in 32 bits,
+    ; and the entries' upper halves stay zero.
+    xor ecx, ecx
+.map_p2:
+    mov eax, ecx
+    shl eax, 21
+    or eax, PTE_PRESENT | PTE_WRITABLE | PTE_HUGE
+    mov [boot_p2_tables + ecx * 8], eax
+    inc ecx
+    cmp ecx, BOOT_IDENTITY_MAP_GIB * 512
+    jne .map_p2
+    ret
+
+; PAE, long mode, no-execute, paging and write protection for the kernel.
+enable_paging:
+    mov eax, boot_p4_table
+    mov cr3, eax
+
+    mov eax, cr4
+    or eax, CR4_PAE
+    mov cr4, eax
+
+    mov ecx, EFER_MSR
+    rdmsr
+    or eax, EFER_LME | EFER_NXE
+    wrmsr
+
+    mov eax, cr0
+    or eax, CR0_PG | CR0_WP
+    mov cr0, eax
+    ret
+
+; Prints the NUL-terminated message at esi on the first screen line and on
+; COM1, then halts with interrupts off. Never returns.
+boot_error:
+    ; COM1: 115200 baud (divisor 1), 8N1, FIFO on.
+    mov dx, COM1 + 1
+    xor al, al
+    out dx, al                  ; no interrupts
+    mov dx, COM1 + 3
+    mov al, 0x80
+    out dx, al                  ; DLAB on
+    mov dx, COM1
+    mov al, 1
+    out dx, al                  ; divisor low byte
+    mov dx, COM1 + 1
+    xor al, al
+    out dx, al                  ; divisor high byte
+    mov dx, COM1 + 3
+    mov al, 0x03
+    out dx, al                  ; 8 bits, no parity, one stop bit, DLAB off
+    mov dx, COM1 + 2
+    mov al, 0xC7
+    out dx, al                  ; FIFO on and cleared
+
+    ; Blank the first line, then write the message into it.
+    mov edi, VGA_TEXT
+    mov ecx, 80
+    mov ax, (ERR_COLOUR << 8) | ' '
+    rep stosw
+    mov edi, VGA_TEXT
+.next_char:
+    lodsb
+    test al, al
+    jz .done
+    mov ah, ERR_COLOUR
+    mov [edi], ax
+    add edi, 2
+    call serial_put
+    jmp .next_char
+.done:
+    mov al, 13
+    call serial_put
+    mov al, 10
+    call serial_put
+.halt:
+    cli
+    hlt
+    jmp .halt
+
+; Sends al on COM1 once the transmitter holding register is empty.
+serial_put:
+    mov bl, al
+    mov dx, COM1 + 5
+.wait:
+    in al, dx
+    test al, 0x20
+    jz .wait
+    mov dx, COM1
+    mov al, bl
+    out dx, al
+    ret
+
+section .rodata
+msg_no_multiboot: db "ERR: 0 not loaded by a Multiboot2 boot loader (bad magic in eax)", 0
+msg_no_cpuid:     db "ERR: 1 this CPU has no CPUID instruction", 0
+msg_no_long_mode: db "ERR: 2 this CPU does not support 64-bit long mode; Pyrite needs an x86_64 CPU", 0
+msg_no_nx:        db "ERR: 3 this CPU does not support no-execute (NX) pages", 0
+
+; The boot GDT: a null descriptor and one 64-bit code segment. The Rust kernel
+; replaces it with its own GDT and TSS.
+align 8
+gdt64:
+    dq 0
+.code: equ $ - gdt64
+    ; executable, code/data, present, 64-bit
+    dq (1 << 43) | (1 << 44) | (1 << 47) | (1 << 53)
+.pointer:
+    dw $ - gdt64 - 1
+    dq gdt64
+
+section .bss
+alignb 4096
+boot_p3_table:
+    resb 4096
+boot_p2_tables:
+    resb 4096 * BOOT_IDENTITY_MAP_GIB
+; The P4 table sits right below the boot stack: once the kernel has switched
+; to its own tables, this frame is unmapped and becomes the stack's guard page.
+boot_p4_table:
+    resb 4096
+boot_stack_bottom:
+    resb BOOT_STACK_SIZE
+boot_stack_top:

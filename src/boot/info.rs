@@ -1,0 +1,336 @@
+//! [`BootInfo`]: the parts of the Multiboot2 boot information the kernel
+//! uses, checked and copied into plain types.
+
+use core::fmt;
+
+use multiboot2::{
+    BootInformation, BootInformationHeader, ElfSectionExt, ElfSectionFlags, MemoryAreaType,
+};
+use x86_64::PhysAddr;
+
+use crate::layout::BOOT_IDENTITY_MAP_END;
+
+/// The parsed structure, kept so that the strings [`BootInfo`] borrows from
+/// it live for the kernel's whole run.
+static MULTIBOOT_INFO: spin::Once<BootInformation<'static>> = spin::Once::new();
+
+/// How many memory-map entries are kept; more are counted and reported.
+pub const MAX_MEMORY_REGIONS: usize = 128;
+
+/// Size of an ELF64 section header, the entry size a 64-bit kernel's
+/// ELF-sections tag must have.
+const ELF64_SECTION_HEADER_SIZE: u32 = 64;
+
+/// A half-open range of physical addresses `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhysRange {
+    /// First address in the range.
+    pub start: PhysAddr,
+    /// First address after the range.
+    pub end: PhysAddr,
+}
+
+impl PhysRange {
+    /// The range `[start, end)`.
+    pub fn new(start: PhysAddr, end: PhysAddr) -> Self {
+        debug_assert!(start <= end);
+        Self { start, end }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// Whether the range holds no byte.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Whether `addr` lies in the range.
+    pub fn contains(&self, addr: PhysAddr) -> bool {
+        self.start <= addr && addr < self.end
+    }
+}
+
+impl fmt::Display for PhysRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#012x}-{:#012x}", self.start.as_u64(), self.end.as_u64())
+    }
+}
+
+/// What a memory-map entry says about its range (Multiboot2 spec 3.6.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryKind {
+    /// RAM free for the kernel.
+    Usable,
+    /// Reserved by the firmware or a device.
+    Reserved,
+    /// RAM holding ACPI tables, usable once they are read.
+    AcpiReclaimable,
+    /// Must be preserved across sleep (ACPI NVS).
+    AcpiNvs,
+    /// Defective RAM.
+    Defective,
+    /// A type the specification does not define.
+    Other(u32),
+}
+
+impl fmt::Display for MemoryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Usable => f.write_str("usable"),
+            Self::Reserved => f.write_str("reserved"),
+            Self::AcpiReclaimable => f.write_str("ACPI reclaimable"),
+            Self::AcpiNvs => f.write_str("ACPI NVS"),
+            Self::Defective => f.write_str("defective"),
+            Self::Other(code) => write!(f, "type {code}"),
+        }
+    }
+}
+
+impl From<MemoryAreaType> for MemoryKind {
+    fn from(typ: MemoryAreaType) -> Self {
+        match typ {
+            MemoryAreaType::Available => Self::Usable,
+            MemoryAreaType::Reserved => Self::Reserved,
+            MemoryAreaType::AcpiAvailable => Self::AcpiReclaimable,
+            MemoryAreaType::ReservedHibernate => Self::AcpiNvs,
+            MemoryAreaType::Defective => Self::Defective,
+            MemoryAreaType::Custom(code) => Self::Other(code),
+        }
+    }
+}
+
+/// One entry of the memory map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryRegion {
+    /// The physical range.
+    pub range: PhysRange,
+    /// What it may be used for.
+    pub kind: MemoryKind,
+}
+
+/// Which firmware started the boot loader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firmware {
+    /// A legacy PC BIOS (or a UEFI compatibility module).
+    Bios,
+    /// UEFI: the boot information carries an EFI system table tag.
+    Uefi,
+}
+
+impl fmt::Display for Firmware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Bios => "BIOS",
+            Self::Uefi => "UEFI",
+        })
+    }
+}
+
+/// Why the boot information cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BootInfoError {
+    /// The address is null or not 8-byte aligned.
+    BadAddress(u64),
+    /// The structure reaches beyond the memory the boot page tables map.
+    NotMapped(PhysRange),
+    /// The multiboot2 crate rejected the structure.
+    Malformed(multiboot2::LoadError),
+    /// There is no memory-map tag (type 6): the kernel cannot know its RAM.
+    MissingMemoryMap,
+    /// There is no ELF-sections tag (type 9): the kernel cannot find itself.
+    MissingElfSections,
+    /// The ELF-sections tag does not describe 64-bit section headers.
+    BadElfSections {
+        /// The entry size the tag gives.
+        entry_size: u32,
+    },
+}
+
+impl fmt::Display for BootInfoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BadAddress(addr) => write!(
+                f,
+                "boot information address {addr:#x} is null or not 8-byte aligned"
+            ),
+            Self::NotMapped(range) => write!(
+                f,
+                "boot information at {range} lies beyond the first {} GiB that boot maps",
+                BOOT_IDENTITY_MAP_END >> 30
+            ),
+            Self::Malformed(err) => write!(f, "boot information is malformed: {err}"),
+            Self::MissingMemoryMap => f.write_str(
+                "the boot loader gave no memory map (Multiboot2 tag 6); cannot manage memory",
+            ),
+            Self::MissingElfSections => f.write_str(
+                "the boot loader gave no ELF sections (Multiboot2 tag 9); cannot locate the kernel",
+            ),
+            Self::BadElfSections { entry_size } => write!(
+                f,
+                "ELF sections tag has {entry_size}-byte entries, expected {ELF64_SECTION_HEADER_SIZE}"
+            ),
+        }
+    }
+}
+
+/// The boot information, as the kernel uses it.
+#[derive(Debug, Clone)]
+pub struct BootInfo<'a> {
+    /// The boot loader's name, if it gave one.
+    pub boot_loader_name: Option<&'a str>,
+    /// The kernel command line (empty if none was given).
+    pub command_line: &'a str,
+    /// Which firmware booted the machine.
+    pub firmware: Firmware,
+    /// How many ELF sections the kernel image has.
+    pub elf_section_count: usize,
+    /// The physical range of the kernel's loaded (allocated) sections.
+    pub kernel: PhysRange,
+    /// The physical range of the boot information structure itself.
+    pub info: PhysRange,
+    regions: [MemoryRegion; MAX_MEMORY_REGIONS],
+    region_count: usize,
+    regions_dropped: usize,
+}
+
+impl BootInfo<'static> {
+    /// Reads the boot information GRUB left at physical address `addr`.
+    ///
+    /// # Safety
+    /// `addr` must be the address a Multiboot2 boot loader passed in ebx, and
+    /// the structure must stay identity-mapped and unmodified for the rest of
+    /// the kernel's life.
+    pub unsafe fn from_multiboot(addr: u64) -> Result<Self, BootInfoError> {
+        if addr == 0 || addr % 8 != 0 {
+            return Err(BootInfoError::BadAddress(addr));
+        }
+        // The fixed header (total size, reserved) must be readable first.
+        let header_end = addr.saturating_add(8);
+        if header_end > BOOT_IDENTITY_MAP_END {
+            return Err(BootInfoError::NotMapped(PhysRange::new(
+                PhysAddr::new(addr),
+                PhysAddr::new(header_end),
+            )));
+        }
+        let ptr = addr as *const BootInformationHeader;
+        // SAFETY: the header is mapped (checked above) and 8-byte aligned;
+        // the caller promised it is a Multiboot2 structure.
+        let total_size = u64::from(unsafe { (*ptr).total_size() });
+        let end = addr.saturating_add(total_size);
+        if end > BOOT_IDENTITY_MAP_END {
+            return Err(BootInfoError::NotMapped(PhysRange::new(
+                PhysAddr::new(addr),
+                PhysAddr::new(end),
+            )));
+        }
+        // SAFETY: the whole structure is mapped (checked above) and, as the
+        // caller promised, valid and unchanging for 'static.
+        let info = unsafe { BootInformation::load(ptr) }.map_err(BootInfoError::Malformed)?;
+        Self::from_info(MULTIBOOT_INFO.call_once(|| info))
+    }
+}
+
+impl<'a> BootInfo<'a> {
+    /// Extracts what the kernel needs from parsed boot information.
+    pub fn from_info(info: &'a BootInformation<'a>) -> Result<Self, BootInfoError> {
+        let mmap = info
+            .memory_map_tag()
+            .ok_or(BootInfoError::MissingMemoryMap)?;
+        let elf = info
+            .elf_sections_tag()
+            .ok_or(BootInfoError::MissingElfSections)?;
+        if elf.entry_size() != ELF64_SECTION_HEADER_SIZE {
+            return Err(BootInfoError::BadElfSections {
+                entry_size: elf.entry_size(),
+            });
+        }
+
+        let placeholder = MemoryRegion {
+            range: PhysRange::new(PhysAddr::zero(), PhysAddr::zero()),
+            kind: MemoryKind::Reserved,
+        };
+        let mut regions = [placeholder; MAX_MEMORY_REGIONS];
+        let mut region_count = 0;
+        let mut regions_dropped = 0;
+        for area in mmap.memory_areas().iter().filter(|area| area.size() > 0) {
+            if region_count == MAX_MEMORY_REGIONS {
+                regions_dropped += 1;
+                continue;
+            }
+            let end = area.start_address().saturating_add(area.size());
+            regions[region_count] = MemoryRegion {
+                range: PhysRange::new(
+                    PhysAddr::new_truncate(area.start_address()),
+                    PhysAddr::new_truncate(end),
+                ),
+                kind: area.typ().into(),
+            };
+            region_count += 1;
+        }
+
+        let mut kernel_start = u64::MAX;
+        let mut kernel_end = 0;
+        let mut elf_section_count = 0;
+        for section in elf.sections() {
+            elf_section_count += 1;
+            if section.flags().contains(ElfSectionFlags::ALLOCATED) && section.sh_size > 0 {
+                kernel_start = kernel_start.min(section.sh_addr);
+                kernel_end = kernel_end.max(section.sh_addr.saturating_add(section.sh_size));
+            }
+        }
+        let kernel = if kernel_start <= kernel_end {
+            PhysRange::new(
+                PhysAddr::new_truncate(kernel_start),
+                PhysAddr::new_truncate(kernel_end),
+            )
+        } else {
+            PhysRange::new(PhysAddr::zero(), PhysAddr::zero())
+        };
+
+        let firmware = if info.efi_sdt64_tag().is_some() || info.efi_sdt32_tag().is_some() {
+            Firmware::Uefi
+        } else {
+            Firmware::Bios
+        };
+
+        Ok(Self {
+            boot_loader_name: info.boot_loader_name_tag().and_then(|tag| tag.name().ok()),
+            command_line: info
+                .command_line_tag()
+                .and_then(|tag| tag.cmdline().ok())
+                .unwrap_or(""),
+            firmware,
+            elf_section_count,
+            kernel,
+            info: PhysRange::new(
+                PhysAddr::new_truncate(info.start_address() as u64),
+                PhysAddr::new_truncate(info.end_address() as u64),
+            ),
+            regions,
+            region_count,
+            regions_dropped,
+        })
+    }
+
+    /// The memory map, in the boot loader's order, empty entries left out.
+    pub fn memory_regions(&self) -> &[MemoryRegion] {
+        &self.regions[..self.region_count]
+    }
+
+    /// How many entries did not fit in [`MAX_MEMORY_REGIONS`].
+    pub fn memory_regions_dropped(&self) -> usize {
+        self.regions_dropped
+    }
+
+    /// Total bytes of usable RAM in the memory map.
+    pub fn usable_bytes(&self) -> u64 {
+        self.memory_regions()
+            .iter()
+            .filter(|region| region.kind == MemoryKind::Usable)
+            .map(|region| region.range.len())
+            .sum()
+    }
+}

@@ -1,0 +1,12 @@
+//! What the boot loader tells the kernel: the Multiboot2 boot information,
+//! turned into plain data ([`BootInfo`]) that the rest of the kernel uses
+//! without knowing about Multiboot2 tags, and the kernel command line.
+
+pub mod cmdline;
+mod info;
+mod summary;
+
+pub use info::{
+    BootInfo, BootInfoError, Firmware, MAX_MEMORY_REGIONS, MemoryKind, MemoryRegion, PhysRange,
+};
+pub use summary::log_summary;

@@ -1,0 +1,89 @@
+//! The console that `print!`, `println!` and the log write to: the screen
+//! (VGA text for now) mirrored to COM1, so every line on the screen also
+//! reaches the serial port.
+//!
+//! Both locks are taken with interrupts disabled, so an interrupt handler
+//! that prints can never wait on a lock its own CPU holds.
+
+pub mod logger;
+
+use core::fmt::{self, Write};
+
+use spin::Mutex;
+use x86_64::instructions::interrupts::without_interrupts;
+
+use crate::drivers::serial::COM1;
+use crate::drivers::vga_text::VgaText;
+pub use crate::drivers::vga_text::{Colour, ColourCode};
+
+/// The screen, once [`enable_vga_text`] has found one.
+static SCREEN: Mutex<Option<VgaText>> = Mutex::new(None);
+
+/// Colour for errors and panics.
+pub const ERROR_COLOUR: ColourCode = ColourCode::new(Colour::White, Colour::Red);
+
+/// Starts mirroring the console to the VGA text screen and clears it.
+///
+/// # Safety
+/// The machine must have a VGA text buffer at 0xB8000 (BIOS boot in text
+/// mode), mapped at that address for as long as the console uses it.
+pub unsafe fn enable_vga_text() {
+    // SAFETY: the caller promised the buffer exists and stays mapped; the
+    // writer is created once and lives in SCREEN.
+    let mut screen = unsafe { VgaText::new() };
+    screen.clear();
+    without_interrupts(|| *SCREEN.lock() = Some(screen));
+}
+
+/// Whether a screen is attached.
+pub fn has_screen() -> bool {
+    without_interrupts(|| SCREEN.lock().is_some())
+}
+
+/// Writes formatted text to serial and the screen. Used by [`print!`].
+pub fn write_fmt(args: fmt::Arguments<'_>) {
+    write_coloured(None, args);
+}
+
+/// Writes formatted text; on the screen in `colour` if given.
+pub fn write_coloured(colour: Option<ColourCode>, args: fmt::Arguments<'_>) {
+    without_interrupts(|| {
+        // Formatting cannot fail on these writers.
+        let _ = COM1.lock().write_fmt(args);
+        if let Some(screen) = SCREEN.lock().as_mut() {
+            let previous = screen.colour();
+            if let Some(colour) = colour {
+                screen.set_colour(colour);
+            }
+            let _ = screen.write_fmt(args);
+            screen.set_colour(previous);
+        }
+    });
+}
+
+/// Releases the console locks whatever holds them, so a panic report gets
+/// through even if the panic struck while printing.
+///
+/// # Safety
+/// Only for the panic path: the holder of a lock must never run again
+/// (interrupts are off and this is the only CPU running kernel code).
+pub unsafe fn force_unlock() {
+    // SAFETY: the caller promised the previous holders are gone for good.
+    unsafe {
+        COM1.force_unlock();
+        SCREEN.force_unlock();
+    }
+}
+
+/// Prints to the console (screen and serial).
+#[macro_export]
+macro_rules! print {
+    ($($arg:tt)*) => ($crate::console::write_fmt(format_args!($($arg)*)));
+}
+
+/// Prints to the console (screen and serial), with a newline.
+#[macro_export]
+macro_rules! println {
+    () => ($crate::print!("\n"));
+    ($($arg:tt)*) => ($crate::console::write_fmt(format_args!("{}\n", format_args!($($arg)*))));
+}

@@ -1,0 +1,59 @@
+//! The 8253/8254 programmable interval timer (PIT), ports 0x40-0x43, and the
+//! gate of its channel 2 in port 0x61.
+//!
+//! For now the PIT serves one purpose: a known time base to measure the TSC
+//! frequency against, with channel 2 in one-shot mode and polled (no
+//! interrupts needed).
+
+use x86_64::instructions::port::Port;
+
+/// The PIT's input clock in Hz.
+pub const PIT_FREQUENCY_HZ: u64 = 1_193_182;
+
+const CHANNEL2_DATA: u16 = 0x42;
+const COMMAND: u16 = 0x43;
+/// Bit 0: channel 2 gate; bit 1: speaker enable; bit 5 (read): channel 2 output.
+const SYSTEM_CONTROL_B: u16 = 0x61;
+const GATE2: u8 = 1 << 0;
+const SPEAKER: u8 = 1 << 1;
+const OUT2: u8 = 1 << 5;
+/// Channel 2, low byte then high byte, mode 0 (interrupt on terminal count), binary.
+const CHANNEL2_ONE_SHOT: u8 = 0b10_11_000_0;
+/// An upper bound on polls of the output bit, so a missing PIT cannot hang boot.
+const MAX_POLLS: u32 = 50_000_000;
+
+/// Measures how many TSC ticks pass in `micros` microseconds (at most 54 ms,
+/// the longest one-shot the 16-bit counter allows). Returns `None` if the
+/// channel-2 output never went high.
+pub fn measure_tsc_ticks(micros: u32) -> Option<u64> {
+    let count = (PIT_FREQUENCY_HZ * u64::from(micros) / 1_000_000).clamp(1, 0xFFFF) as u16;
+    let mut control: Port<u8> = Port::new(SYSTEM_CONTROL_B);
+    let mut command: Port<u8> = Port::new(COMMAND);
+    let mut data: Port<u8> = Port::new(CHANNEL2_DATA);
+
+    // SAFETY: these are the PIT's and system control port B's registers; this
+    // module is the only code that touches them, and the sequence below only
+    // changes channel 2 (not the system timer on channel 0) and keeps the
+    // speaker off.
+    unsafe {
+        let saved = control.read();
+        control.write(saved & !(GATE2 | SPEAKER));
+        command.write(CHANNEL2_ONE_SHOT);
+        data.write(count as u8);
+        data.write((count >> 8) as u8);
+
+        let start = crate::arch::read_tsc();
+        control.write((saved & !SPEAKER) | GATE2);
+        let mut polls = 0;
+        while control.read() & OUT2 == 0 {
+            polls += 1;
+            if polls == MAX_POLLS {
+                control.write(saved);
+                return None;
+            }
+        }
+        let end = crate::arch::read_tsc();
+        control.write(saved);
+        Some(end - start)
+    }
+}

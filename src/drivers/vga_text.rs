@@ -1,0 +1,204 @@
+//! The VGA text buffer at physical address 0xB8000 (80x25 cells) and the
+//! CRT controller's cursor registers (ports 0x3D4/0x3D5).
+//!
+//! Every cell write is volatile: the buffer is device memory that the
+//! compiler must not elide or reorder away.
+
+use core::fmt;
+use core::ptr::NonNull;
+
+use volatile::VolatilePtr;
+use x86_64::instructions::port::Port;
+
+/// Screen width in characters.
+pub const WIDTH: usize = 80;
+/// Screen height in characters.
+pub const HEIGHT: usize = 25;
+/// Physical (and, identity-mapped, virtual) address of the text buffer.
+pub const BUFFER_ADDR: usize = 0xB8000;
+
+const CRTC_INDEX: u16 = 0x3D4;
+const CRTC_DATA: u16 = 0x3D5;
+const CRTC_CURSOR_START: u8 = 0x0A;
+const CRTC_CURSOR_END: u8 = 0x0B;
+const CRTC_CURSOR_HIGH: u8 = 0x0E;
+const CRTC_CURSOR_LOW: u8 = 0x0F;
+
+/// The 16 colours of the VGA text palette.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Colour {
+    Black = 0,
+    Blue = 1,
+    Green = 2,
+    Cyan = 3,
+    Red = 4,
+    Magenta = 5,
+    Brown = 6,
+    LightGrey = 7,
+    DarkGrey = 8,
+    LightBlue = 9,
+    LightGreen = 10,
+    LightCyan = 11,
+    LightRed = 12,
+    Pink = 13,
+    Yellow = 14,
+    White = 15,
+}
+
+/// A foreground and background colour packed as the hardware wants them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct ColourCode(u8);
+
+impl ColourCode {
+    /// Packs `fg` on `bg`.
+    pub const fn new(fg: Colour, bg: Colour) -> Self {
+        Self(((bg as u8) << 4) | fg as u8)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+struct Cell {
+    ascii: u8,
+    colour: ColourCode,
+}
+
+/// A writer into the text buffer: wraps long lines, scrolls at the bottom,
+/// and keeps the hardware cursor after the last character.
+pub struct VgaText {
+    buffer: NonNull<Cell>,
+    row: usize,
+    col: usize,
+    colour: ColourCode,
+}
+
+// SAFETY: the buffer pointer refers to device memory that exists for the whole
+// run of the kernel; access is serialised by the Mutex that owns the writer.
+unsafe impl Send for VgaText {}
+
+impl VgaText {
+    /// The default colour: light grey on black.
+    pub const DEFAULT_COLOUR: ColourCode = ColourCode::new(Colour::LightGrey, Colour::Black);
+
+    /// A writer over the text buffer at `BUFFER_ADDR`.
+    ///
+    /// # Safety
+    /// The buffer must be mapped at `BUFFER_ADDR` whenever the writer is used,
+    /// and only one writer may exist.
+    pub const unsafe fn new() -> Self {
+        Self {
+            // SAFETY: the address is not null.
+            buffer: unsafe { NonNull::new_unchecked(BUFFER_ADDR as *mut Cell) },
+            row: 0,
+            col: 0,
+            colour: Self::DEFAULT_COLOUR,
+        }
+    }
+
+    fn cell(&mut self, row: usize, col: usize) -> VolatilePtr<'_, Cell> {
+        assert!(row < HEIGHT && col < WIDTH);
+        // SAFETY: the index is inside the 80x25 buffer (checked above), which
+        // `new`'s caller promised is mapped; `&mut self` makes this the only
+        // access right now.
+        unsafe { VolatilePtr::new(self.buffer.add(row * WIDTH + col)) }
+    }
+
+    /// Sets the colour of the text written from now on.
+    pub fn set_colour(&mut self, colour: ColourCode) {
+        self.colour = colour;
+    }
+
+    /// The colour of the text written from now on.
+    pub fn colour(&self) -> ColourCode {
+        self.colour
+    }
+
+    /// Blanks the screen and moves the cursor home.
+    pub fn clear(&mut self) {
+        for row in 0..HEIGHT {
+            self.clear_row(row);
+        }
+        self.row = 0;
+        self.col = 0;
+        self.update_cursor();
+    }
+
+    /// Writes one byte; `\n` starts a new line. Bytes outside printable ASCII
+    /// show as a filled block.
+    pub fn write_byte(&mut self, byte: u8) {
+        match byte {
+            b'\n' => self.new_line(),
+            b'\r' => self.col = 0,
+            byte => {
+                if self.col >= WIDTH {
+                    self.new_line();
+                }
+                let ascii = if (0x20..0x7F).contains(&byte) { byte } else { 0xFE };
+                let cell = Cell { ascii, colour: self.colour };
+                let (row, col) = (self.row, self.col);
+                self.cell(row, col).write(cell);
+                self.col += 1;
+            }
+        }
+    }
+
+    /// Writes a string and moves the hardware cursor after it.
+    pub fn write_text(&mut self, s: &str) {
+        for byte in s.bytes() {
+            self.write_byte(byte);
+        }
+        self.update_cursor();
+    }
+
+    fn new_line(&mut self) {
+        self.col = 0;
+        if self.row + 1 < HEIGHT {
+            self.row += 1;
+            return;
+        }
+        for row in 1..HEIGHT {
+            for col in 0..WIDTH {
+                let cell = self.cell(row, col).read();
+                self.cell(row - 1, col).write(cell);
+            }
+        }
+        self.clear_row(HEIGHT - 1);
+    }
+
+    fn clear_row(&mut self, row: usize) {
+        let blank = Cell { ascii: b' ', colour: self.colour };
+        for col in 0..WIDTH {
+            self.cell(row, col).write(blank);
+        }
+    }
+
+    /// Turns the hardware cursor on as an underline and puts it where the
+    /// next character goes.
+    pub fn update_cursor(&mut self) {
+        let position = (self.row * WIDTH + self.col.min(WIDTH - 1)) as u16;
+        let mut index: Port<u8> = Port::new(CRTC_INDEX);
+        let mut data: Port<u8> = Port::new(CRTC_DATA);
+        // SAFETY: the CRT controller's index/data pair; this module is its
+        // only user, and the writes only change the cursor's shape and place.
+        unsafe {
+            index.write(CRTC_CURSOR_START);
+            data.write(14);
+            index.write(CRTC_CURSOR_END);
+            data.write(15);
+            index.write(CRTC_CURSOR_HIGH);
+            data.write((position >> 8) as u8);
+            index.write(CRTC_CURSOR_LOW);
+            data.write(position as u8);
+        }
+    }
+}
+
+impl fmt::Write for VgaText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.write_text(s);
+        Ok(())
+    }
+}

@@ -1,0 +1,91 @@
+//! Pyrite: an x86_64 kernel booted by GRUB through Multiboot2.
+//!
+//! The library holds the whole kernel; `src/main.rs` is only the entry
+//! point, and each test kernel in `tests/` links the same library. Pure logic
+//! (command-line parsing, boot-information checks, log formatting) also
+//! builds for the host, where `cargo test` runs its unit tests.
+#![cfg_attr(not(test), no_std)]
+
+pub mod arch;
+pub mod boot;
+pub mod console;
+pub mod drivers;
+pub mod layout;
+pub mod panic;
+pub mod testing;
+pub mod time;
+
+use log::{info, warn};
+use spin::Once;
+
+use boot::{BootInfo, Firmware, cmdline};
+
+/// The kernel's version, from Cargo.toml.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+static BOOT_INFO: Once<BootInfo<'static>> = Once::new();
+
+/// The boot information, once [`init`] has read it.
+pub fn boot_info() -> Option<&'static BootInfo<'static>> {
+    BOOT_INFO.get()
+}
+
+/// Brings up the consoles and reads the boot information: the first thing
+/// every kernel entry point (the kernel and each test kernel) does.
+///
+/// Serial comes first, so that even a failure in the screen code is seen.
+/// A boot information structure the kernel cannot use is a fatal error with
+/// a clear message.
+pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
+    time::mark_boot();
+    let serial = drivers::serial::init();
+
+    // SAFETY: the boot assembly passes on the address GRUB left in ebx; the
+    // structure lies in the boot identity map (checked by from_multiboot) and
+    // nothing frees or changes it.
+    let boot = match unsafe { BootInfo::from_multiboot(multiboot_info_addr) } {
+        Ok(boot) => BOOT_INFO.call_once(|| boot),
+        Err(err) => {
+            // The firmware is unknown without the boot information; show the
+            // error on the VGA text screen too, where BIOS machines have one.
+            // SAFETY: 0xB8000 lies in the boot identity map; on a machine
+            // without VGA text the writes go nowhere visible.
+            unsafe { console::enable_vga_text() };
+            panic::fatal(format_args!("{err}"))
+        }
+    };
+    if boot.firmware == Firmware::Bios {
+        // SAFETY: BIOS machines boot in VGA text mode with the buffer at
+        // 0xB8000, which the boot identity map covers.
+        unsafe { console::enable_vga_text() };
+    }
+
+    let options = cmdline::parse(boot.command_line);
+    console::logger::init(options.log_level);
+    let tsc_hz = time::calibrate();
+
+    info!("Pyrite {VERSION} starting");
+    if let Err(err) = serial {
+        warn!("no serial port at COM1 ({err}); output goes to the screen only");
+    }
+    for problem in cmdline::problems(boot.command_line) {
+        warn!("{problem}");
+    }
+    match tsc_hz {
+        Some(hz) => info!("TSC runs at {} MHz", hz / 1_000_000),
+        None => warn!("the PIT did not answer: TSC not calibrated, timestamps stay at zero"),
+    }
+    boot
+}
+
+/// Logs the boot log's last line: the kernel is up, how long init took, and
+/// how much memory it manages.
+pub fn log_ready(boot: &BootInfo<'_>) {
+    let init = time::since_boot();
+    info!(
+        "Pyrite {VERSION} is up: init took {}.{:03} ms, {} MiB of usable memory",
+        init.as_millis(),
+        init.subsec_micros() % 1000,
+        boot.usable_bytes() >> 20
+    );
+}

@@ -1,0 +1,132 @@
+//! The in-kernel test harness (stable Rust: no custom test frameworks).
+//!
+//! A test kernel lists its test functions with [`test_kernel!`]; each runs in
+//! order and prints `test <name> ... ok` on the console. A failing test
+//! panics: the panic handler prints `FAILED` with the message and exits QEMU
+//! with the failure code. QEMU exits through the `isa-debug-exit` device
+//! (`iobase=0xf4`): 0x10 means success (QEMU's exit status 33), 0x11 failure (35).
+
+use core::panic::PanicInfo;
+
+use spin::Mutex;
+
+use crate::arch::halt_forever;
+use crate::{panic, println};
+
+/// I/O port of QEMU's `isa-debug-exit` device. This module is its only user.
+const QEMU_EXIT_PORT: u16 = 0xF4;
+
+/// What the test kernel tells QEMU on exit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum QemuExitCode {
+    /// Every test passed.
+    Success = 0x10,
+    /// A test failed.
+    Failed = 0x11,
+}
+
+/// Exits QEMU with `code`. On a machine without the exit device (real
+/// hardware), halts instead.
+pub fn exit_qemu(code: QemuExitCode) -> ! {
+    let mut port = x86_64::instructions::port::Port::<u32>::new(QEMU_EXIT_PORT);
+    // SAFETY: writing to port 0xF4 only has an effect under QEMU with the
+    // isa-debug-exit device, where it ends the virtual machine.
+    unsafe { port.write(code as u32) };
+    halt_forever()
+}
+
+/// One test function and its name.
+#[derive(Debug, Clone, Copy)]
+pub struct TestCase {
+    /// Printed in the `test <name> ... ok` line.
+    pub name: &'static str,
+    /// Passes by returning, fails by panicking.
+    pub run: fn(),
+}
+
+/// The test running now, as (kernel, test name), for the panic handler.
+static CURRENT: Mutex<Option<(&'static str, &'static str)>> = Mutex::new(None);
+
+fn set_current(test: Option<(&'static str, &'static str)>) {
+    x86_64::instructions::interrupts::without_interrupts(|| *CURRENT.lock() = test);
+}
+
+/// The running test's (kernel, name), if any. Does not wait for the lock.
+fn current() -> Option<(&'static str, &'static str)> {
+    CURRENT.try_lock().and_then(|guard| *guard)
+}
+
+/// Runs every test in order, prints the summary, and exits QEMU with success.
+pub fn run_tests(kernel: &'static str, tests: &[TestCase]) -> ! {
+    println!("running {} tests in {kernel}", tests.len());
+    for test in tests {
+        set_current(Some((kernel, test.name)));
+        (test.run)();
+        set_current(None);
+        println!("test {kernel}::{} ... ok", test.name);
+    }
+    println!("test result: ok. {} passed; 0 failed", tests.len());
+    exit_qemu(QemuExitCode::Success)
+}
+
+/// The panic handler of test kernels: marks the running test as failed,
+/// prints the panic, and exits QEMU with the failure code.
+pub fn test_panic(info: &PanicInfo<'_>) -> ! {
+    if let Some((kernel, name)) = current() {
+        println!("test {kernel}::{name} ... FAILED");
+    }
+    panic::report_panic(info);
+    exit_qemu(QemuExitCode::Failed)
+}
+
+/// Runs `test`, which must panic; the test kernel's panic handler must be
+/// [`expected_panic`]. If `test` returns, the test fails.
+pub fn expect_panic(kernel: &'static str, test: TestCase) -> ! {
+    println!("running 1 test in {kernel}");
+    set_current(Some((kernel, test.name)));
+    (test.run)();
+    println!(
+        "test {kernel}::{} ... FAILED (returned instead of panicking)",
+        test.name
+    );
+    exit_qemu(QemuExitCode::Failed)
+}
+
+/// The panic handler for [`expect_panic`]: the panic is the test passing.
+pub fn expected_panic(info: &PanicInfo<'_>) -> ! {
+    match current() {
+        Some((kernel, name)) => {
+            println!("test {kernel}::{name} ... ok");
+            println!("  (panicked as expected: {})", info.message());
+            println!("test result: ok. 1 passed; 0 failed");
+            exit_qemu(QemuExitCode::Success)
+        }
+        None => {
+            // A panic outside the test (during init) is a real failure.
+            panic::report_panic(info);
+            exit_qemu(QemuExitCode::Failed)
+        }
+    }
+}
+
+/// Defines a test kernel's entry point and panic handler: boots through
+/// [`crate::init`], then runs the listed test functions in order.
+#[macro_export]
+macro_rules! test_kernel {
+    ($($test:path),* $(,)?) => {
+        #[unsafe(no_mangle)]
+        extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
+            $crate::init(multiboot_info_addr);
+            $crate::testing::run_tests(
+                env!("CARGO_CRATE_NAME"),
+                &[$($crate::testing::TestCase { name: stringify!($test), run: $test }),*],
+            )
+        }
+
+        #[panic_handler]
+        fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+            $crate::testing::test_panic(info)
+        }
+    };
+}
