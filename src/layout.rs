@@ -28,7 +28,10 @@ mod tests {
             .find(|line| line.split_whitespace().next() == Some(name))
             .unwrap_or_else(|| panic!("{name} is not defined in asm/constants.inc"));
         let value = line.split_whitespace().nth(2).expect("NAME equ VALUE");
-        match value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")) {
+        match value
+            .strip_prefix("0x")
+            .or_else(|| value.strip_prefix("0X"))
+        {
             Some(hex) => u64::from_str_radix(hex, 16).expect("hex value"),
             None => value.parse().expect("decimal value"),
         }
@@ -52,7 +55,10 @@ mod tests {
     #[test]
     fn header_magic_matches_the_specification() {
         // Written out independently of the constants above.
-        assert_eq!(MULTIBOOT2_HEADER_MAGIC.to_be_bytes(), [0xE8, 0x52, 0x50, 0xD6]);
+        assert_eq!(
+            MULTIBOOT2_HEADER_MAGIC.to_be_bytes(),
+            [0xE8, 0x52, 0x50, 0xD6]
+        );
         assert_eq!(multiboot2::MAGIC, MULTIBOOT2_BOOTLOADER_MAGIC);
     }
 }

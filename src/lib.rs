@@ -14,8 +14,9 @@ pub mod layout;
 pub mod panic;
 pub mod testing;
 pub mod time;
+pub mod units;
 
-use log::{info, warn};
+use log::{debug, info, warn};
 use spin::Once;
 
 use boot::{BootInfo, Firmware, cmdline};
@@ -71,6 +72,7 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
     for problem in cmdline::problems(boot.command_line) {
         warn!("{problem}");
     }
+    debug!("boot information at {:#x}", multiboot_info_addr);
     match tsc_hz {
         Some(hz) => info!("TSC runs at {} MHz", hz / 1_000_000),
         None => warn!("the PIT did not answer: TSC not calibrated, timestamps stay at zero"),
@@ -83,9 +85,9 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
 pub fn log_ready(boot: &BootInfo<'_>) {
     let init = time::since_boot();
     info!(
-        "Pyrite {VERSION} is up: init took {}.{:03} ms, {} MiB of usable memory",
+        "Pyrite {VERSION} is up in {}.{} ms; {} usable",
         init.as_millis(),
-        init.subsec_micros() % 1000,
-        boot.usable_bytes() >> 20
+        init.subsec_micros() % 1000 / 100,
+        units::ByteSize(boot.usable_bytes())
     );
 }

@@ -29,10 +29,7 @@ fn begin_last_words() -> bool {
 pub fn kernel_panic(info: &PanicInfo<'_>) -> ! {
     if begin_last_words() {
         report_panic(info);
-        console::write_coloured(
-            Some(ERROR_COLOUR),
-            format_args!("Pyrite has halted.\n"),
-        );
+        console::write_coloured(Some(ERROR_COLOUR), format_args!("Pyrite has halted.\n"));
     }
     halt_forever()
 }

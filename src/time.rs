@@ -61,8 +61,14 @@ mod tests {
 
     #[test]
     fn converts_ticks_exactly() {
-        assert_eq!(ticks_to_duration(3_000_000_000, 3_000_000_000), Duration::from_secs(1));
-        assert_eq!(ticks_to_duration(1_500, 1_000_000_000), Duration::from_nanos(1_500));
+        assert_eq!(
+            ticks_to_duration(3_000_000_000, 3_000_000_000),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            ticks_to_duration(1_500, 1_000_000_000),
+            Duration::from_nanos(1_500)
+        );
         assert_eq!(ticks_to_duration(0, 1), Duration::ZERO);
     }
 
@@ -71,6 +77,9 @@ mod tests {
         // A year at 4 GHz is 1.26e17 ticks; u64::MAX ticks at 1 Hz saturates.
         let year = ticks_to_duration(4_000_000_000 * 31_536_000, 4_000_000_000);
         assert_eq!(year, Duration::from_secs(31_536_000));
-        assert_eq!(ticks_to_duration(u64::MAX, 1), Duration::from_nanos(u64::MAX));
+        assert_eq!(
+            ticks_to_duration(u64::MAX, 1),
+            Duration::from_nanos(u64::MAX)
+        );
     }
 }

@@ -36,7 +36,10 @@ fn log_works() {
 
 fn boot_info_is_present() {
     let boot = boot_info().expect("init stored the boot information");
-    assert_eq!(boot.boot_loader_name.map(|n| n.starts_with("GRUB")), Some(true));
+    assert_eq!(
+        boot.boot_loader_name.map(|n| n.starts_with("GRUB")),
+        Some(true)
+    );
 }
 
 fn memory_map_is_plausible() {
@@ -58,10 +61,18 @@ fn memory_map_is_plausible() {
 
 fn kernel_range_is_where_linker_put_it() {
     let boot = boot_info().unwrap();
-    assert_eq!(boot.kernel.start.as_u64(), 0x10_0000, "linker.ld puts the kernel at 1 MiB");
+    assert_eq!(
+        boot.kernel.start.as_u64(),
+        0x10_0000,
+        "linker.ld puts the kernel at 1 MiB"
+    );
     let here = kernel_range_is_where_linker_put_it as fn() as usize as u64;
     assert!(boot.kernel.contains(x86_64::PhysAddr::new(here)));
-    assert!(boot.elf_section_count >= 5, "{} sections", boot.elf_section_count);
+    assert!(
+        boot.elf_section_count >= 5,
+        "{} sections",
+        boot.elf_section_count
+    );
 }
 
 fn boot_info_range_is_outside_the_kernel() {

@@ -90,7 +90,10 @@ fn interpret(word: &str) -> Result<Setting, OptionProblem<'_>> {
 /// The options the command line sets; later words win over earlier ones.
 pub fn parse(cmdline: &str) -> KernelOptions {
     let mut options = KernelOptions::default();
-    for setting in cmdline.split_ascii_whitespace().filter_map(|w| interpret(w).ok()) {
+    for setting in cmdline
+        .split_ascii_whitespace()
+        .filter_map(|w| interpret(w).ok())
+    {
         match setting {
             Setting::LogLevel(level) => options.log_level = level,
         }
@@ -145,7 +148,10 @@ mod tests {
         let found: Vec<_> = problems(line).collect();
         assert_eq!(
             found,
-            [OptionProblem::Unknown("quiet"), OptionProblem::Unknown("splash=1")]
+            [
+                OptionProblem::Unknown("quiet"),
+                OptionProblem::Unknown("splash=1")
+            ]
         );
     }
 

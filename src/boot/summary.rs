@@ -3,6 +3,7 @@
 use log::{info, warn};
 
 use super::BootInfo;
+use crate::units::ByteSize;
 
 /// Logs the boot loader, command line, memory map and where the kernel and
 /// the boot information lie.
@@ -16,9 +17,10 @@ pub fn log_summary(boot: &BootInfo<'_>) {
     info!("memory map ({} areas):", boot.memory_regions().len());
     for region in boot.memory_regions() {
         info!(
-            "  {} {:>8} KiB  {}",
-            region.range,
-            region.range.len() / 1024,
+            "  {:>#12x}-{:<#12x} {:>10}  {}",
+            region.range.start.as_u64(),
+            region.range.end.as_u64(),
+            ByteSize(region.range.len()),
             region.kind
         );
     }
@@ -29,16 +31,16 @@ pub fn log_summary(boot: &BootInfo<'_>) {
             super::MAX_MEMORY_REGIONS
         );
     }
-    info!("usable memory: {} MiB", boot.usable_bytes() >> 20);
+    info!("usable memory: {}", ByteSize(boot.usable_bytes()));
     info!(
-        "kernel: {} ({} KiB, {} ELF sections)",
+        "kernel: {} ({}, {} ELF sections)",
         boot.kernel,
-        boot.kernel.len() / 1024,
+        ByteSize(boot.kernel.len()),
         boot.elf_section_count
     );
     info!(
-        "boot information: {} ({} bytes)",
+        "boot information: {} ({})",
         boot.info,
-        boot.info.len()
+        ByteSize(boot.info.len())
     );
 }

@@ -20,9 +20,13 @@ pub fn init(level: LevelFilter) {
     log::set_max_level(level);
 }
 
-/// The module a record comes from, without the crate name.
+/// The kernel's top-level module a record comes from (`boot` for
+/// `pyrite::boot::summary`), so that lines fit the 80-column screen.
 fn short_target(target: &str) -> &str {
-    target.strip_prefix("pyrite::").unwrap_or(target)
+    match target.strip_prefix("pyrite::") {
+        Some(path) => path.split("::").next().unwrap_or(path),
+        None => target,
+    }
 }
 
 fn level_colour(level: Level) -> ColourCode {
@@ -92,7 +96,7 @@ mod tests {
         let line = LogLine {
             uptime: Duration::from_micros(123_456),
             level: Level::Info,
-            target: "pyrite::boot",
+            target: "pyrite::boot::summary",
             args: format_args!("hello {}", 42),
         };
         assert_eq!(std::format!("{line}"), "[   0.123456] INFO  boot: hello 42");

@@ -18,7 +18,7 @@ const GATE2: u8 = 1 << 0;
 const SPEAKER: u8 = 1 << 1;
 const OUT2: u8 = 1 << 5;
 /// Channel 2, low byte then high byte, mode 0 (interrupt on terminal count), binary.
-const CHANNEL2_ONE_SHOT: u8 = 0b10_11_000_0;
+const CHANNEL2_ONE_SHOT: u8 = 0b1011_0000;
 /// An upper bound on polls of the output bit, so a missing PIT cannot hang boot.
 const MAX_POLLS: u32 = 50_000_000;
 

@@ -136,8 +136,15 @@ impl VgaText {
                 if self.col >= WIDTH {
                     self.new_line();
                 }
-                let ascii = if (0x20..0x7F).contains(&byte) { byte } else { 0xFE };
-                let cell = Cell { ascii, colour: self.colour };
+                let ascii = if (0x20..0x7F).contains(&byte) {
+                    byte
+                } else {
+                    0xFE
+                };
+                let cell = Cell {
+                    ascii,
+                    colour: self.colour,
+                };
                 let (row, col) = (self.row, self.col);
                 self.cell(row, col).write(cell);
                 self.col += 1;
@@ -169,7 +176,10 @@ impl VgaText {
     }
 
     fn clear_row(&mut self, row: usize) {
-        let blank = Cell { ascii: b' ', colour: self.colour };
+        let blank = Cell {
+            ascii: b' ',
+            colour: self.colour,
+        };
         for col in 0..WIDTH {
             self.cell(row, col).write(blank);
         }

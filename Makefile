@@ -1,0 +1,36 @@
+# Pyrite's entry points. Each target installs what it needs first (tools/setup).
+KERNEL := target/x86_64-unknown-none/release/pyrite
+ISO    := build/pyrite.iso
+SETUP  := @PYRITE_SETUP_QUIET=1 tools/setup
+
+.PHONY: all iso run run-uefi test debug clean kernel setup
+
+all: iso
+
+setup:
+	@tools/setup
+
+kernel:
+	$(SETUP)
+	cargo build --release
+
+iso: kernel
+	tools/mkiso $(KERNEL) $(ISO)
+	@echo "built $(ISO) ($$(du -h $(ISO) | cut -f1))"
+
+run: iso
+	tools/qemu.py run --firmware bios $(ISO)
+
+run-uefi: iso
+	tools/qemu.py run --firmware uefi $(ISO)
+
+debug: iso
+	tools/qemu.py debug $(KERNEL) $(ISO)
+
+test: iso
+	$(SETUP)
+	tools/test-all
+
+clean:
+	cargo clean
+	rm -rf build
