@@ -3,7 +3,7 @@ KERNEL := target/x86_64-unknown-none/release/pyrite
 ISO    := build/pyrite.iso
 SETUP  := @PYRITE_SETUP_QUIET=1 tools/setup
 
-.PHONY: all iso run run-uefi test debug clean kernel setup
+.PHONY: all iso run run-uefi test bench debug clean kernel setup
 
 all: iso
 
@@ -23,6 +23,9 @@ run: iso
 
 run-uefi: iso
 	tools/qemu.py run --firmware uefi $(ISO)
+
+bench: iso
+	tools/bench
 
 debug: iso
 	tools/qemu.py debug $(KERNEL) $(ISO)
