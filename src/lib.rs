@@ -11,6 +11,7 @@ pub mod boot;
 pub mod console;
 pub mod drivers;
 pub mod layout;
+pub mod memory;
 pub mod panic;
 pub mod testing;
 pub mod time;
@@ -77,7 +78,32 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
         Some(hz) => info!("TSC runs at {} MHz", hz / 1_000_000),
         None => warn!("the PIT did not answer: TSC not calibrated, timestamps stay at zero"),
     }
+    boot::log_summary(boot);
+    init_memory(boot);
     boot
+}
+
+/// Starts the frame allocator and switches to the kernel's own page table.
+fn init_memory(boot: &'static BootInfo<'static>) {
+    let mut keep = [boot.info; 1 + boot::MAX_MODULES];
+    keep[1..=boot.modules().len()].copy_from_slice(boot.modules());
+    let vga = memory::PhysRange::new(
+        x86_64::PhysAddr::new(drivers::vga_text::BUFFER_ADDR as u64),
+        x86_64::PhysAddr::new(
+            (drivers::vga_text::BUFFER_ADDR + drivers::vga_text::BUFFER_SIZE) as u64,
+        ),
+    );
+    let layout = memory::BootMemory {
+        regions: boot.memory_regions(),
+        kernel_sections: boot.kernel_sections(),
+        kernel: boot.kernel,
+        keep_read_only: &keep[..=boot.modules().len()],
+        devices: &[vga],
+    };
+    match memory::init(&layout) {
+        Ok(summary) => memory::log_summary(&summary),
+        Err(err) => panic::fatal(format_args!("memory: {err}")),
+    }
 }
 
 /// Logs the boot log's last line: the kernel is up, how long init took, and

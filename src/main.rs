@@ -6,13 +6,12 @@
 
 use core::panic::PanicInfo;
 
-use pyrite::{arch, boot, println};
+use pyrite::{arch, println};
 
 /// The Rust entry point, called once on the boot stack.
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
     let boot_info = pyrite::init(multiboot_info_addr);
-    boot::log_summary(boot_info);
     pyrite::log_ready(boot_info);
     println!("Pyrite has nothing more to do yet and halts.");
     arch::halt_forever()

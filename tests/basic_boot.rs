@@ -3,7 +3,8 @@
 #![no_std]
 #![no_main]
 
-use pyrite::boot::{Firmware, MemoryKind};
+use pyrite::boot::Firmware;
+use pyrite::memory::MemoryKind;
 use pyrite::{boot_info, println};
 
 pyrite::test_kernel!(

@@ -124,6 +124,28 @@ def command_line_sets_log_level_and_reports_unknown_options():
         iso.unlink()
 
 
+def usable_mib(log):
+    value, unit = log.split("usable memory: ")[1].split()[:2]
+    return float(value) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[unit]
+
+
+@system_test
+def memory_sizes_from_32m_to_4g():
+    for firmware, memory, mib in (("bios", "32M", 32), ("bios", "512M", 512),
+                                  ("bios", "4G", 4096), ("uefi", "4G", 4096)):
+        with qemu.Machine(ISO, firmware=firmware, memory=memory) as m:
+            boot_to_ready(m, f"{firmware} {memory}")
+            log = kernel_log(m)
+            usable = usable_mib(log)
+            # Firmware and holes take a little; the rest must be there.
+            assert 0.85 * mib <= usable <= mib, f"{firmware} {memory}: {usable} MiB usable"
+            assert "W^X holds" in log, f"{firmware} {memory}:\n{log}"
+            frames = int(log.split("memory: frames: ")[1].split()[0])
+            # The log rounds to one decimal of its unit (3.9 GiB).
+            assert abs(frames * 4 / 1024 - usable) <= max(1, 0.03 * usable), (frames, usable)
+            print(f"    {firmware} {memory}: {usable:.1f} MiB usable, {frames} frames")
+
+
 @system_test
 def cpu_without_long_mode_gets_a_clear_error_not_a_reset():
     with qemu.Machine(ISO, firmware="bios", cpu="qemu32") as m:

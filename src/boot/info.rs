@@ -9,6 +9,7 @@ use multiboot2::{
 use x86_64::PhysAddr;
 
 use crate::layout::BOOT_IDENTITY_MAP_END;
+use crate::memory::{KernelSection, MemoryKind, MemoryRegion, PhysRange};
 
 /// The parsed structure, kept so that the strings [`BootInfo`] borrows from
 /// it live for the kernel's whole run.
@@ -16,78 +17,14 @@ static MULTIBOOT_INFO: spin::Once<BootInformation<'static>> = spin::Once::new();
 
 /// How many memory-map entries are kept; more are counted and reported.
 pub const MAX_MEMORY_REGIONS: usize = 128;
+/// How many loaded kernel sections are kept (the kernel has about six).
+pub const MAX_KERNEL_SECTIONS: usize = 32;
+/// How many boot modules are kept.
+pub const MAX_MODULES: usize = 8;
 
 /// Size of an ELF64 section header, the entry size a 64-bit kernel's
 /// ELF-sections tag must have.
 const ELF64_SECTION_HEADER_SIZE: u32 = 64;
-
-/// A half-open range of physical addresses `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PhysRange {
-    /// First address in the range.
-    pub start: PhysAddr,
-    /// First address after the range.
-    pub end: PhysAddr,
-}
-
-impl PhysRange {
-    /// The range `[start, end)`.
-    pub fn new(start: PhysAddr, end: PhysAddr) -> Self {
-        debug_assert!(start <= end);
-        Self { start, end }
-    }
-
-    /// Length in bytes.
-    pub fn len(&self) -> u64 {
-        self.end - self.start
-    }
-
-    /// Whether the range holds no byte.
-    pub fn is_empty(&self) -> bool {
-        self.start == self.end
-    }
-
-    /// Whether `addr` lies in the range.
-    pub fn contains(&self, addr: PhysAddr) -> bool {
-        self.start <= addr && addr < self.end
-    }
-}
-
-impl fmt::Display for PhysRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#x}-{:#x}", self.start.as_u64(), self.end.as_u64())
-    }
-}
-
-/// What a memory-map entry says about its range (Multiboot2 spec 3.6.8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MemoryKind {
-    /// RAM free for the kernel.
-    Usable,
-    /// Reserved by the firmware or a device.
-    Reserved,
-    /// RAM holding ACPI tables, usable once they are read.
-    AcpiReclaimable,
-    /// Must be preserved across sleep (ACPI NVS).
-    AcpiNvs,
-    /// Defective RAM.
-    Defective,
-    /// A type the specification does not define.
-    Other(u32),
-}
-
-impl fmt::Display for MemoryKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Usable => f.write_str("usable"),
-            Self::Reserved => f.write_str("reserved"),
-            Self::AcpiReclaimable => f.write_str("ACPI reclaimable"),
-            Self::AcpiNvs => f.write_str("ACPI NVS"),
-            Self::Defective => f.write_str("defective"),
-            Self::Other(code) => write!(f, "type {code}"),
-        }
-    }
-}
 
 impl From<MemoryAreaType> for MemoryKind {
     fn from(typ: MemoryAreaType) -> Self {
@@ -100,15 +37,6 @@ impl From<MemoryAreaType> for MemoryKind {
             MemoryAreaType::Custom(code) => Self::Other(code),
         }
     }
-}
-
-/// One entry of the memory map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MemoryRegion {
-    /// The physical range.
-    pub range: PhysRange,
-    /// What it may be used for.
-    pub kind: MemoryKind,
 }
 
 /// Which firmware started the boot loader.
@@ -147,6 +75,8 @@ pub enum BootInfoError {
         /// The entry size the tag gives.
         entry_size: u32,
     },
+    /// More loaded sections than [`MAX_KERNEL_SECTIONS`].
+    TooManySections(usize),
 }
 
 impl fmt::Display for BootInfoError {
@@ -167,6 +97,10 @@ impl fmt::Display for BootInfoError {
             ),
             Self::MissingElfSections => f.write_str(
                 "the boot loader gave no ELF sections (Multiboot2 tag 9); cannot locate the kernel",
+            ),
+            Self::TooManySections(count) => write!(
+                f,
+                "the kernel has {count} loaded sections, more than the {MAX_KERNEL_SECTIONS} supported"
             ),
             Self::BadElfSections { entry_size } => write!(
                 f,
@@ -194,6 +128,10 @@ pub struct BootInfo<'a> {
     regions: [MemoryRegion; MAX_MEMORY_REGIONS],
     region_count: usize,
     regions_dropped: usize,
+    sections: [KernelSection; MAX_KERNEL_SECTIONS],
+    section_count: usize,
+    modules: [PhysRange; MAX_MODULES],
+    module_count: usize,
 }
 
 impl BootInfo<'static> {
@@ -271,24 +209,51 @@ impl<'a> BootInfo<'a> {
             region_count += 1;
         }
 
-        let mut kernel_start = u64::MAX;
-        let mut kernel_end = 0;
+        let empty = PhysRange::new(PhysAddr::zero(), PhysAddr::zero());
+        let mut sections = [KernelSection {
+            range: empty,
+            writable: false,
+            executable: false,
+        }; MAX_KERNEL_SECTIONS];
+        let mut section_count = 0;
         let mut elf_section_count = 0;
         for section in elf.sections() {
             elf_section_count += 1;
-            if section.flags().contains(ElfSectionFlags::ALLOCATED) && section.sh_size > 0 {
-                kernel_start = kernel_start.min(section.sh_addr);
-                kernel_end = kernel_end.max(section.sh_addr.saturating_add(section.sh_size));
+            let flags = section.flags();
+            if !flags.contains(ElfSectionFlags::ALLOCATED) || section.sh_size == 0 {
+                continue;
             }
+            let slot = sections
+                .get_mut(section_count)
+                .ok_or(BootInfoError::TooManySections(section_count + 1))?;
+            *slot = KernelSection {
+                range: PhysRange::new(
+                    PhysAddr::new_truncate(section.sh_addr),
+                    PhysAddr::new_truncate(section.sh_addr.saturating_add(section.sh_size)),
+                ),
+                writable: flags.contains(ElfSectionFlags::WRITABLE),
+                executable: flags.contains(ElfSectionFlags::EXECUTABLE),
+            };
+            section_count += 1;
         }
-        let kernel = if kernel_start <= kernel_end {
-            PhysRange::new(
-                PhysAddr::new_truncate(kernel_start),
-                PhysAddr::new_truncate(kernel_end),
-            )
-        } else {
-            PhysRange::new(PhysAddr::zero(), PhysAddr::zero())
+        let loaded = &sections[..section_count];
+        let kernel = match (
+            loaded.iter().map(|s| s.range.start).min(),
+            loaded.iter().map(|s| s.range.end).max(),
+        ) {
+            (Some(start), Some(end)) => PhysRange::new(start, end),
+            _ => empty,
         };
+
+        let mut modules = [empty; MAX_MODULES];
+        let mut module_count = 0;
+        for (slot, module) in modules.iter_mut().zip(info.module_tags()) {
+            *slot = PhysRange::new(
+                PhysAddr::new(u64::from(module.start_address())),
+                PhysAddr::new(u64::from(module.end_address())),
+            );
+            module_count += 1;
+        }
 
         let firmware = if info.efi_sdt64_tag().is_some() || info.efi_sdt32_tag().is_some() {
             Firmware::Uefi
@@ -312,12 +277,26 @@ impl<'a> BootInfo<'a> {
             regions,
             region_count,
             regions_dropped,
+            sections,
+            section_count,
+            modules,
+            module_count,
         })
     }
 
     /// The memory map, in the boot loader's order, empty entries left out.
     pub fn memory_regions(&self) -> &[MemoryRegion] {
         &self.regions[..self.region_count]
+    }
+
+    /// The kernel's loaded sections, in ELF order.
+    pub fn kernel_sections(&self) -> &[KernelSection] {
+        &self.sections[..self.section_count]
+    }
+
+    /// The physical ranges of the boot modules GRUB loaded.
+    pub fn modules(&self) -> &[PhysRange] {
+        &self.modules[..self.module_count]
     }
 
     /// How many entries did not fit in [`MAX_MEMORY_REGIONS`].
@@ -431,6 +410,12 @@ mod tests {
                 PhysRange::new(PhysAddr::new(0x10_0000), PhysAddr::new(0x10_d000))
             );
             assert!(!boot.info.is_empty());
+            let sections = boot.kernel_sections();
+            assert_eq!(sections.len(), 3);
+            assert!(sections[0].executable && !sections[0].writable);
+            assert!(!sections[1].executable && !sections[1].writable);
+            assert!(!sections[2].executable && sections[2].writable);
+            assert!(boot.modules().is_empty());
         });
     }
 

@@ -7,6 +7,6 @@ mod info;
 mod summary;
 
 pub use info::{
-    BootInfo, BootInfoError, Firmware, MAX_MEMORY_REGIONS, MemoryKind, MemoryRegion, PhysRange,
+    BootInfo, BootInfoError, Firmware, MAX_KERNEL_SECTIONS, MAX_MEMORY_REGIONS, MAX_MODULES,
 };
 pub use summary::log_summary;

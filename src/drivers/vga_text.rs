@@ -16,6 +16,8 @@ pub const WIDTH: usize = 80;
 pub const HEIGHT: usize = 25;
 /// Physical (and, identity-mapped, virtual) address of the text buffer.
 pub const BUFFER_ADDR: usize = 0xB8000;
+/// Size of the text buffer in bytes.
+pub const BUFFER_SIZE: usize = WIDTH * HEIGHT * 2;
 
 const CRTC_INDEX: u16 = 0x3D4;
 const CRTC_DATA: u16 = 0x3D5;

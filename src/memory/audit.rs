@@ -1,0 +1,101 @@
+//! Walks every mapping of the active page table and checks W^X: no page may
+//! be both writable and executable. Access is the combination of all levels:
+//! writable only if every level allows writes, executable only if no level
+//! sets NO_EXECUTE.
+
+use x86_64::VirtAddr;
+
+use super::page::{ENTRY_COUNT, Page};
+use super::paging::{EntryFlags, Mapper, Table, TableLevel};
+
+/// What the walk found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AuditReport {
+    /// Leaf mappings seen (4 KiB, 2 MiB or 1 GiB pages).
+    pub mappings: usize,
+    /// Mappings that are executable.
+    pub executable: usize,
+    /// Mappings that are writable and executable.
+    pub writable_executable: usize,
+    /// The first writable and executable mapping, if any.
+    pub first_offender: Option<VirtAddr>,
+}
+
+#[derive(Clone, Copy)]
+struct Access {
+    writable: bool,
+    executable: bool,
+}
+
+impl Access {
+    fn through(self, flags: EntryFlags) -> Self {
+        Self {
+            writable: self.writable && flags.contains(EntryFlags::WRITABLE),
+            executable: self.executable && !flags.contains(EntryFlags::NO_EXECUTE),
+        }
+    }
+}
+
+impl AuditReport {
+    fn leaf(&mut self, indices: [usize; 4], access: Access) {
+        self.mappings += 1;
+        if access.executable {
+            self.executable += 1;
+            if access.writable {
+                self.writable_executable += 1;
+                let [p4, p3, p2, p1] = indices;
+                self.first_offender
+                    .get_or_insert(Page::from_indices(p4, p3, p2, p1).start_address());
+            }
+        }
+    }
+}
+
+fn present<L: TableLevel>(table: &Table<L>) -> impl Iterator<Item = (usize, EntryFlags)> + '_ {
+    table
+        .entries()
+        .map(|(i, entry)| (i, entry.flags()))
+        .filter(|(_, flags)| flags.contains(EntryFlags::PRESENT))
+}
+
+/// Walks all four levels of the tables `mapper` edits (including the
+/// recursive slot, whose window onto the tables must not be executable).
+pub fn audit(mapper: &Mapper) -> AuditReport {
+    let mut report = AuditReport::default();
+    let all = Access {
+        writable: true,
+        executable: true,
+    };
+    let p4 = mapper.p4();
+    for (i4, f4) in present(p4) {
+        let a4 = all.through(f4);
+        let Some(p3) = p4.next_table(i4) else {
+            continue;
+        };
+        for (i3, f3) in present(p3) {
+            let a3 = a4.through(f3);
+            if f3.contains(EntryFlags::HUGE_PAGE) {
+                report.leaf([i4, i3, 0, 0], a3);
+                continue;
+            }
+            let Some(p2) = p3.next_table(i3) else {
+                continue;
+            };
+            for (i2, f2) in present(p2) {
+                let a2 = a3.through(f2);
+                if f2.contains(EntryFlags::HUGE_PAGE) {
+                    report.leaf([i4, i3, i2, 0], a2);
+                    continue;
+                }
+                let Some(p1) = p2.next_table(i2) else {
+                    continue;
+                };
+                for (i1, f1) in present(p1) {
+                    report.leaf([i4, i3, i2, i1], a2.through(f1));
+                }
+            }
+        }
+    }
+    debug_assert!(report.mappings <= ENTRY_COUNT.pow(4));
+    report
+}

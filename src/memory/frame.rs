@@ -1,0 +1,67 @@
+//! Physical frames (4 KiB) and the contract of a frame allocator.
+
+use core::fmt;
+
+use x86_64::PhysAddr;
+
+/// Size of a page and of a frame, in bytes.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// A 4 KiB frame of physical memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Frame {
+    number: u64,
+}
+
+impl Frame {
+    /// The frame that holds `addr`.
+    pub const fn containing(addr: PhysAddr) -> Self {
+        Self {
+            number: addr.as_u64() / PAGE_SIZE,
+        }
+    }
+
+    /// The frame with this number (its address divided by 4096).
+    pub const fn from_number(number: u64) -> Self {
+        Self { number }
+    }
+
+    /// The frame's number: its start address divided by 4096.
+    pub const fn number(self) -> u64 {
+        self.number
+    }
+
+    /// The frame's first byte.
+    pub fn start_address(self) -> PhysAddr {
+        PhysAddr::new(self.number * PAGE_SIZE)
+    }
+
+    /// Every frame from `start` to `end`, both included.
+    pub fn range_inclusive(start: Frame, end: Frame) -> impl Iterator<Item = Frame> + Clone {
+        (start.number..=end.number).map(Frame::from_number)
+    }
+}
+
+impl fmt::Display for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "frame {:#x}", self.start_address().as_u64())
+    }
+}
+
+/// A source of free physical frames.
+///
+/// # Safety
+/// An implementation must hand out only frames of usable RAM that nothing
+/// else uses, and each frame only once until it is given back.
+pub unsafe trait FrameAllocator {
+    /// A free frame, or `None` when memory is exhausted. Callers must handle
+    /// `None`; it is not a bug.
+    fn allocate_frame(&mut self) -> Option<Frame>;
+
+    /// Gives a frame back.
+    ///
+    /// # Safety
+    /// The frame must have come from this allocator and must no longer be
+    /// used by anything (no mapping, no pointer into it).
+    unsafe fn deallocate_frame(&mut self, frame: Frame);
+}

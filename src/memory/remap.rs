@@ -1,0 +1,173 @@
+//! Builds the kernel's own page table and switches to it: each kernel
+//! section mapped with the access it needs (code: executable, read-only;
+//! read-only data: neither writable nor executable; data and bss: writable,
+//! not executable), plus the few ranges the kernel still needs by their
+//! physical address. Nothing else of the boot identity map survives, and
+//! no page is both writable and executable.
+
+use core::fmt;
+
+use x86_64::VirtAddr;
+
+use super::frame::{Frame, FrameAllocator};
+use super::page::Page;
+use super::paging::{
+    ActivePageTable, EntryFlags, InactivePageTable, MapError, TemporaryPage, UnmapError,
+};
+use super::region::{KernelSection, PhysRange};
+
+/// What the new page table maps, all at their physical addresses.
+pub struct KernelLayout<'a> {
+    /// The kernel's loaded sections.
+    pub sections: &'a [KernelSection],
+    /// Ranges to keep readable (the boot information, boot modules).
+    pub read_only: &'a [PhysRange],
+    /// Device memory to keep writable, never executable (the VGA text buffer).
+    pub devices: &'a [PhysRange],
+    /// The frame allocator's bitmap: writable, never executable.
+    pub frame_bitmap: PhysRange,
+}
+
+/// What the remap did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemapReport {
+    /// Pages mapped in the new table.
+    pub pages_mapped: usize,
+    /// The boot P4, now unmapped: the boot stack's guard page.
+    pub guard_page: Page,
+}
+
+/// Why the kernel could not be remapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemapError {
+    /// A section does not start on a page boundary (see linker.ld).
+    UnalignedSection(PhysRange),
+    /// Two sections share a page, so it cannot get both's flags.
+    SharedPage(Frame),
+    /// Building the table failed.
+    Map(MapError),
+    /// The old P4 could not be unmapped to become the guard page.
+    GuardPage(UnmapError),
+}
+
+impl From<MapError> for RemapError {
+    fn from(err: MapError) -> Self {
+        Self::Map(err)
+    }
+}
+
+impl fmt::Display for RemapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnalignedSection(range) => {
+                write!(
+                    f,
+                    "kernel section {range} does not start on a page boundary"
+                )
+            }
+            Self::SharedPage(frame) => write!(f, "two kernel sections share {frame}"),
+            Self::Map(err) => write!(f, "cannot build the kernel page table: {err}"),
+            Self::GuardPage(err) => write!(f, "cannot unmap the boot P4 as guard page: {err}"),
+        }
+    }
+}
+
+/// The page flags a kernel section needs.
+pub fn section_flags(section: &KernelSection) -> EntryFlags {
+    let mut flags = EntryFlags::PRESENT;
+    if section.writable {
+        flags |= EntryFlags::WRITABLE;
+    }
+    if !section.executable {
+        flags |= EntryFlags::NO_EXECUTE;
+    }
+    flags
+}
+
+/// Every frame that holds a byte of `range`.
+fn frames_of(range: PhysRange) -> impl Iterator<Item = Frame> {
+    (!range.is_empty())
+        .then(|| {
+            Frame::range_inclusive(
+                Frame::containing(range.start),
+                Frame::containing(range.end - 1u64),
+            )
+        })
+        .into_iter()
+        .flatten()
+}
+
+/// Maps everything in `layout` in a new table, switches to it, and unmaps
+/// the old P4 (which the boot code placed right below the boot stack).
+pub fn remap_kernel<A: FrameAllocator>(
+    active: &mut ActivePageTable,
+    frames: &mut A,
+    layout: &KernelLayout<'_>,
+    temporary_page: Page,
+) -> Result<RemapReport, RemapError> {
+    if let Some(section) = layout
+        .sections
+        .iter()
+        .find(|s| !s.range.start.is_aligned(4096u64))
+    {
+        return Err(RemapError::UnalignedSection(section.range));
+    }
+    let mut temporary_page = TemporaryPage::new(temporary_page, frames)?;
+    let p4_frame = frames
+        .allocate_frame()
+        .ok_or(MapError::FrameAllocationFailed)?;
+    let mut new_table = InactivePageTable::new(p4_frame, active, &mut temporary_page)?;
+
+    let mapped = active.with(&mut new_table, &mut temporary_page, |mapper| {
+        let mut count = 0;
+        for section in layout.sections {
+            let flags = section_flags(section);
+            for frame in frames_of(section.range) {
+                match mapper.identity_map(frame, flags, frames) {
+                    // The new table is not active: nothing to flush.
+                    Ok(flush) => flush.ignore(),
+                    Err(MapError::PageAlreadyMapped(_)) => {
+                        return Err(RemapError::SharedPage(frame));
+                    }
+                    Err(err) => return Err(err.into()),
+                }
+                count += 1;
+            }
+        }
+        let extra = layout
+            .read_only
+            .iter()
+            .map(|r| (r, EntryFlags::NO_EXECUTE))
+            .chain(
+                layout
+                    .devices
+                    .iter()
+                    .chain([&layout.frame_bitmap])
+                    .map(|r| (r, EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE)),
+            );
+        for (range, flags) in extra {
+            for frame in frames_of(*range) {
+                match mapper.identity_map(frame, flags, frames) {
+                    Ok(flush) => {
+                        flush.ignore();
+                        count += 1;
+                    }
+                    // Already mapped by an earlier range (ranges may share a
+                    // page): the first mapping stands.
+                    Err(MapError::PageAlreadyMapped(_)) => {}
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+        Ok(count)
+    })??;
+
+    let old_table = active.switch(new_table);
+    let guard_page = Page::containing(VirtAddr::new(old_table.p4_address().as_u64()));
+    let (_, flush) = active.unmap(guard_page).map_err(RemapError::GuardPage)?;
+    flush.flush();
+    Ok(RemapReport {
+        pages_mapped: mapped,
+        guard_page,
+    })
+}

@@ -1,0 +1,320 @@
+//! The frame allocator and our own page tables, in the running kernel after
+//! the remap.
+#![no_std]
+#![no_main]
+
+use pyrite::boot_info;
+use pyrite::memory::paging::{EntryFlags, MapError, UnmapError};
+use pyrite::memory::{self, Frame, FrameAllocator, Page, audit};
+use x86_64::{PhysAddr, VirtAddr};
+
+pyrite::test_kernel!(
+    translate_agrees_with_every_kernel_section,
+    sections_have_their_flags,
+    no_page_is_writable_and_executable,
+    boot_identity_map_is_gone,
+    guard_page_below_boot_stack_is_unmapped,
+    map_write_read_unmap_round_trip,
+    mapping_a_mapped_page_is_an_error,
+    unmapped_frames_come_back,
+    unmapping_an_unmapped_page_is_an_error,
+    recursive_region_cannot_be_mapped,
+    stacks_have_guard_pages,
+    exhausting_frames_returns_none_and_recovers,
+);
+
+/// A page in the heap region, unused by the kernel so far.
+fn scratch_page(n: u64) -> Page {
+    Page::containing(VirtAddr::new(memory::HEAP_START)) + n
+}
+
+fn translate_agrees_with_every_kernel_section() {
+    let boot = boot_info().unwrap();
+    let guard = boot_stack_guard();
+    memory::with(|mem| {
+        for section in boot.kernel_sections() {
+            let mut addr = section.range.start.as_u64();
+            while addr < section.range.end.as_u64() {
+                if Page::containing(VirtAddr::new(addr)) == guard {
+                    addr += 4096;
+                    continue;
+                }
+                let phys = mem.tables.translate(VirtAddr::new(addr + 123));
+                assert_eq!(phys, Some(PhysAddr::new(addr + 123)), "{:#x}", addr);
+                addr += 4096;
+            }
+        }
+        // The boot information stays readable where GRUB put it.
+        let info = boot.info.start.as_u64();
+        assert_eq!(
+            mem.tables.translate(VirtAddr::new(info)),
+            Some(PhysAddr::new(info))
+        );
+    })
+    .unwrap();
+}
+
+fn sections_have_their_flags() {
+    let boot = boot_info().unwrap();
+    memory::with(|mem| {
+        let mut seen = (false, false, false);
+        for section in boot.kernel_sections() {
+            let page = Page::containing(VirtAddr::new(section.range.start.as_u64()));
+            let flags = mem.tables.page_flags(page).expect("section mapped");
+            assert_eq!(flags.contains(EntryFlags::WRITABLE), section.writable);
+            assert_eq!(!flags.contains(EntryFlags::NO_EXECUTE), section.executable);
+            match (section.writable, section.executable) {
+                (false, true) => seen.0 = true,
+                (false, false) => seen.1 = true,
+                (true, false) => seen.2 = true,
+                (true, true) => panic!("a writable and executable section"),
+            }
+        }
+        assert_eq!(
+            seen,
+            (true, true, true),
+            "text, rodata and data all present"
+        );
+    })
+    .unwrap();
+}
+
+fn no_page_is_writable_and_executable() {
+    let report = memory::with(|mem| audit::audit(&mem.tables)).unwrap();
+    assert!(report.mappings > 40, "{report:?}");
+    assert!(report.executable > 0, "{report:?}");
+    assert_eq!(report.writable_executable, 0, "{report:?}");
+}
+
+fn boot_identity_map_is_gone() {
+    let boot = boot_info().unwrap();
+    memory::with(|mem| {
+        // Usable RAM beyond the kernel, the info and the bitmap is not mapped.
+        for addr in [
+            0x40_0000u64,
+            0x20_0000,
+            0x7f0_0000,
+            0x4000_0000,
+            0xfff0_0000,
+        ] {
+            assert!(!boot.kernel.contains(PhysAddr::new(addr)));
+            assert_eq!(mem.tables.translate(VirtAddr::new(addr)), None, "{addr:#x}");
+        }
+        // Frame 0 neither.
+        assert_eq!(mem.tables.translate(VirtAddr::new(0)), None);
+    })
+    .unwrap();
+}
+
+unsafe extern "C" {
+    /// The lowest byte of the boot stack (asm/boot.asm).
+    static boot_stack_bottom: u8;
+}
+
+fn boot_stack_bottom_address() -> u64 {
+    &raw const boot_stack_bottom as u64
+}
+
+/// The page below the boot stack, in the kernel's .bss: the boot P4 was there.
+fn boot_stack_guard() -> Page {
+    Page::containing(VirtAddr::new(boot_stack_bottom_address() - 1))
+}
+
+fn guard_page_below_boot_stack_is_unmapped() {
+    let bottom = boot_stack_bottom_address();
+    memory::with(|mem| {
+        let guard = Page::containing(VirtAddr::new(bottom - 1));
+        assert_eq!(mem.tables.translate_page(guard), None);
+        assert!(mem.tables.translate(VirtAddr::new(bottom)).is_some());
+    })
+    .unwrap();
+    // The stack we run on is above the guard.
+    let here = 0u8;
+    assert!((&raw const here as u64) > bottom);
+}
+
+fn map_write_read_unmap_round_trip() {
+    let page = scratch_page(0);
+    memory::with(|mem| {
+        let free_before = mem.frames.stats().free;
+        let flags = EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE;
+        mem.tables
+            .map(page, flags, &mut mem.frames)
+            .unwrap()
+            .flush();
+        let frame = mem.tables.translate_page(page).expect("mapped");
+        let ptr = page.start_address().as_mut_ptr::<u64>();
+        for i in 0..512 {
+            // SAFETY: the page was just mapped writable and is ours.
+            unsafe { ptr.add(i).write_volatile(0xdead_beef_0000_0000 | i as u64) };
+        }
+        for i in 0..512 {
+            // SAFETY: as above.
+            let value = unsafe { ptr.add(i).read_volatile() };
+            assert_eq!(value, 0xdead_beef_0000_0000 | i as u64);
+        }
+        // SAFETY: nothing refers to the page any more.
+        let freed = unsafe { mem.tables.unmap_and_free(page, &mut mem.frames) }.unwrap();
+        assert_eq!(freed, frame);
+        assert_eq!(mem.tables.translate_page(page), None);
+        // Page tables made for the mapping stay; the page's own frame came back.
+        assert!(mem.frames.stats().free + 3 >= free_before);
+    })
+    .unwrap();
+}
+
+fn mapping_a_mapped_page_is_an_error() {
+    let page = scratch_page(1);
+    memory::with(|mem| {
+        mem.tables
+            .map(page, EntryFlags::WRITABLE, &mut mem.frames)
+            .unwrap()
+            .flush();
+        let frame = mem.tables.translate_page(page).unwrap();
+        let free = mem.frames.stats().free;
+        let other = mem.frames.allocate_frame().unwrap();
+        assert_eq!(
+            mem.tables
+                .map_to(page, other, EntryFlags::WRITABLE, &mut mem.frames)
+                .err(),
+            Some(MapError::PageAlreadyMapped(frame))
+        );
+        // `map` gives its frame back when the mapping fails.
+        assert_eq!(
+            mem.tables
+                .map(page, EntryFlags::WRITABLE, &mut mem.frames)
+                .err(),
+            Some(MapError::PageAlreadyMapped(frame))
+        );
+        assert_eq!(mem.frames.stats().free, free - 1);
+        // SAFETY: `other` was never mapped; the page is ours.
+        unsafe {
+            mem.frames.deallocate_frame(other);
+            mem.tables.unmap_and_free(page, &mut mem.frames).unwrap();
+        }
+    })
+    .unwrap();
+}
+
+fn unmapped_frames_come_back() {
+    memory::with(|mem| {
+        // Warm up: the tables for these pages exist after the first round.
+        for round in 0..3 {
+            let before = mem.frames.stats().free;
+            for n in 0..64 {
+                mem.tables
+                    .map(scratch_page(16 + n), EntryFlags::WRITABLE, &mut mem.frames)
+                    .unwrap()
+                    .flush();
+            }
+            for n in 0..64 {
+                // SAFETY: the pages were mapped above and are unused.
+                unsafe {
+                    mem.tables
+                        .unmap_and_free(scratch_page(16 + n), &mut mem.frames)
+                }
+                .unwrap();
+            }
+            if round > 0 {
+                assert_eq!(mem.frames.stats().free, before, "round {round}");
+            }
+        }
+    })
+    .unwrap();
+}
+
+fn unmapping_an_unmapped_page_is_an_error() {
+    memory::with(|mem| {
+        assert_eq!(
+            mem.tables.unmap(scratch_page(200)).err(),
+            Some(UnmapError::PageNotMapped)
+        );
+        let far = Page::containing(VirtAddr::new(0x0000_7000_0000_0000));
+        assert_eq!(mem.tables.unmap(far).err(), Some(UnmapError::PageNotMapped));
+    })
+    .unwrap();
+}
+
+fn recursive_region_cannot_be_mapped() {
+    memory::with(|mem| {
+        let page = Page::from_indices(510, 3, 4, 5);
+        let frame = Frame::containing(PhysAddr::new(0x1000));
+        assert_eq!(
+            mem.tables
+                .map_to(page, frame, EntryFlags::WRITABLE, &mut mem.frames)
+                .err(),
+            Some(MapError::RecursiveRegion)
+        );
+    })
+    .unwrap();
+}
+
+fn stacks_have_guard_pages() {
+    memory::with(|mem| {
+        let a = mem
+            .stacks
+            .alloc_stack(&mut mem.tables, &mut mem.frames, 4)
+            .unwrap();
+        let b = mem
+            .stacks
+            .alloc_stack(&mut mem.tables, &mut mem.frames, 2)
+            .unwrap();
+        assert_eq!(a.top() - a.bottom(), 4 * 4096);
+        assert_eq!(b.top() - b.bottom(), 2 * 4096);
+        assert!(b.bottom() > a.top(), "stacks do not overlap");
+        for stack in [a, b] {
+            assert_eq!(mem.tables.translate_page(stack.guard_page()), None);
+            let top = Page::containing(stack.top() - 1u64);
+            let flags = mem.tables.page_flags(top).unwrap();
+            assert!(flags.contains(EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE));
+            // SAFETY: the stack's top word is mapped and unused.
+            unsafe { (stack.top() - 8u64).as_mut_ptr::<u64>().write_volatile(7) };
+        }
+    })
+    .unwrap();
+}
+
+fn exhausting_frames_returns_none_and_recovers() {
+    memory::with(|mem| {
+        let before = mem.frames.stats();
+        // Record what was taken as runs of consecutive frames (the bitmap
+        // hands frames out in address order, so there are few runs).
+        let mut runs = [(0u64, 0u64); 256];
+        let mut run_count: usize = 0;
+        let mut taken = 0u64;
+        while let Some(frame) = mem.frames.allocate_frame() {
+            taken += 1;
+            let n = frame.number();
+            match run_count.checked_sub(1).map(|i| &mut runs[i]) {
+                Some((start, len)) if *start + *len == n => *len += 1,
+                _ => {
+                    assert!(run_count < runs.len(), "too fragmented to record");
+                    runs[run_count] = (n, 1);
+                    run_count += 1;
+                }
+            }
+        }
+        assert_eq!(taken, before.free);
+        assert_eq!(mem.frames.stats().free, 0);
+        assert_eq!(mem.frames.allocate_frame(), None);
+        // Mapping now fails cleanly instead of faulting.
+        assert_eq!(
+            mem.tables
+                .map(
+                    scratch_page(300 * 512),
+                    EntryFlags::WRITABLE,
+                    &mut mem.frames
+                )
+                .err(),
+            Some(MapError::FrameAllocationFailed)
+        );
+        for &(start, len) in &runs[..run_count] {
+            for number in start..start + len {
+                mem.frames.free(Frame::from_number(number)).unwrap();
+            }
+        }
+        assert_eq!(mem.frames.stats(), before);
+    })
+    .unwrap();
+    pyrite::println!("  (the kernel still runs after running out of frames)");
+}
