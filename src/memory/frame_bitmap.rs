@@ -470,3 +470,53 @@ mod tests {
         }
     }
 }
+
+/// Benchmarks, run by `make bench` (ignored by `cargo test`): each prints
+/// `BENCH <name> <median> <unit>` lines that tools/bench collects.
+#[cfg(test)]
+mod bench {
+    use super::*;
+    use std::println;
+    use std::time::Instant;
+    use std::vec;
+    use std::vec::Vec;
+
+    fn median(mut samples: Vec<f64>) -> f64 {
+        samples.sort_by(f64::total_cmp);
+        samples[samples.len() / 2]
+    }
+
+    #[test]
+    #[ignore = "benchmark: run by make bench"]
+    fn bench_frame_alloc_free() {
+        // A 4 GiB machine's map.
+        let regions = vec![
+            MemoryRegion {
+                range: PhysRange::new(PhysAddr::new(0x10_0000), PhysAddr::new(0xc000_0000)),
+                kind: MemoryKind::Usable,
+            },
+            MemoryRegion {
+                range: PhysRange::new(PhysAddr::new(0x1_0000_0000), PhysAddr::new(0x1_4000_0000)),
+                kind: MemoryKind::Usable,
+            },
+        ];
+        let mut words = vec![0u64; (bitmap_bytes(&regions) / 8) as usize];
+        let mut bitmap = FrameBitmap::new(&mut words, &regions, []);
+        let mut held: Vec<Frame> = Vec::with_capacity(1024);
+        // Pattern: allocate 1024 frames, free them in reverse, repeat.
+        let mut samples = Vec::new();
+        for _ in 0..21 {
+            let start = Instant::now();
+            for _ in 0..100 {
+                held.extend((0..1024).map(|_| bitmap.allocate().unwrap()));
+                for frame in held.drain(..).rev() {
+                    bitmap.free(frame).unwrap();
+                }
+            }
+            samples.push(start.elapsed().as_nanos() as f64 / (100.0 * 1024.0));
+        }
+        let ns = median(samples);
+        println!("BENCH host_frame_alloc_free_pair {ns:.1} ns");
+        println!("BENCH host_frame_alloc_free_pairs_per_s {:.0} /s", 1e9 / ns);
+    }
+}
