@@ -14,6 +14,8 @@ pub const BOOT_IDENTITY_MAP_GIB: u64 = 4;
 pub const BOOT_IDENTITY_MAP_END: u64 = BOOT_IDENTITY_MAP_GIB << 30;
 /// Size of the boot stack in bytes.
 pub const BOOT_STACK_SIZE: usize = 0x10000;
+/// Interrupt vectors that have an entry stub (all of them).
+pub const INTERRUPT_VECTORS: usize = 256;
 
 #[cfg(test)]
 mod tests {
@@ -50,6 +52,7 @@ mod tests {
         assert_eq!(asm_constant("RECURSIVE_P4_SLOT"), RECURSIVE_P4_SLOT as u64);
         assert_eq!(asm_constant("BOOT_IDENTITY_MAP_GIB"), BOOT_IDENTITY_MAP_GIB);
         assert_eq!(asm_constant("BOOT_STACK_SIZE"), BOOT_STACK_SIZE as u64);
+        assert_eq!(asm_constant("INTERRUPT_VECTORS"), INTERRUPT_VECTORS as u64);
     }
 
     #[test]

@@ -10,9 +10,11 @@ pub mod arch;
 pub mod boot;
 pub mod console;
 pub mod drivers;
+pub mod interrupts;
 pub mod layout;
 pub mod memory;
 pub mod panic;
+pub mod queue;
 pub mod testing;
 pub mod time;
 pub mod units;
@@ -32,13 +34,29 @@ pub fn boot_info() -> Option<&'static BootInfo<'static>> {
     BOOT_INFO.get()
 }
 
-/// Brings up the consoles and reads the boot information: the first thing
-/// every kernel entry point (the kernel and each test kernel) does.
+/// Choices a kernel entry point can make about [`init_with`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InitOptions {
+    /// How the IDT is built.
+    pub idt: interrupts::IdtOptions,
+}
+
+/// Initialises the kernel with the default options: see [`init_with`].
+pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
+    init_with(multiboot_info_addr, InitOptions::default())
+}
+
+/// Brings the kernel up: consoles, boot information, memory, interrupts.
+/// The first thing every kernel entry point (the kernel and each test
+/// kernel) does.
 ///
 /// Serial comes first, so that even a failure in the screen code is seen.
 /// A boot information structure the kernel cannot use is a fatal error with
 /// a clear message.
-pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
+pub fn init_with(
+    multiboot_info_addr: u64,
+    init_options: InitOptions,
+) -> &'static BootInfo<'static> {
     time::mark_boot();
     let serial = drivers::serial::init();
 
@@ -80,6 +98,9 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
     }
     boot::log_summary(boot);
     init_memory(boot);
+    if let Err(err) = interrupts::init(init_options.idt) {
+        panic::fatal(format_args!("interrupts: {err}"));
+    }
     boot
 }
 

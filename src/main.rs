@@ -6,15 +6,15 @@
 
 use core::panic::PanicInfo;
 
-use pyrite::{arch, println};
+use pyrite::{console, println};
 
 /// The Rust entry point, called once on the boot stack.
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
     let boot_info = pyrite::init(multiboot_info_addr);
     pyrite::log_ready(boot_info);
-    println!("Pyrite has nothing more to do yet and halts.");
-    arch::halt_forever()
+    println!("Keys typed on the keyboard are echoed here.");
+    console::echo::echo_keys()
 }
 
 #[panic_handler]

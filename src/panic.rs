@@ -1,6 +1,7 @@
-//! What the kernel does when it cannot go on: a panic, or a fatal error it
-//! detected itself. Both are printed in red on the screen and on serial, and
-//! the CPU halts; the machine never resets silently.
+//! What the kernel does when it cannot go on: a panic, a fatal exception, or
+//! a fatal error it detected itself. All are printed in red on the screen
+//! and on serial, and the CPU halts (a test kernel exits QEMU with the
+//! failure code instead); the machine never resets silently.
 
 use core::fmt;
 use core::panic::PanicInfo;
@@ -8,15 +9,16 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::arch::halt_forever;
 use crate::console::{self, ERROR_COLOUR};
+use crate::testing;
 
-static PANICKING: AtomicBool = AtomicBool::new(false);
+static REPORTING: AtomicBool = AtomicBool::new(false);
 
 /// Prepares the console for a last message. Returns false if a report is
-/// already under way (a panic inside the panic path), in which case the
-/// caller must not print again.
+/// already under way (a fault inside the report), in which case the caller
+/// must not print again.
 fn begin_last_words() -> bool {
     x86_64::instructions::interrupts::disable();
-    if PANICKING.swap(true, Ordering::SeqCst) {
+    if REPORTING.swap(true, Ordering::SeqCst) {
         return false;
     }
     // SAFETY: interrupts are off and this is the only CPU running kernel code,
@@ -25,13 +27,27 @@ fn begin_last_words() -> bool {
     true
 }
 
-/// Reports a panic and halts. The kernel binary's `#[panic_handler]`.
-pub fn kernel_panic(info: &PanicInfo<'_>) -> ! {
+/// Prints a last report with `report` (unless one is already under way),
+/// then halts; a test kernel exits QEMU with the failure code instead.
+pub fn last_words(report: impl FnOnce()) -> ! {
     if begin_last_words() {
-        report_panic(info);
-        console::write_coloured(Some(ERROR_COLOUR), format_args!("Pyrite has halted.\n"));
+        report();
+        if !testing::is_test_kernel() {
+            console::write_coloured(
+                Some(ERROR_COLOUR),
+                format_args!("Pyrite cannot continue and has halted.\n"),
+            );
+        }
+    }
+    if testing::is_test_kernel() {
+        testing::exit_qemu(testing::QemuExitCode::Failed);
     }
     halt_forever()
+}
+
+/// Reports a panic and halts. The kernel binary's `#[panic_handler]`.
+pub fn kernel_panic(info: &PanicInfo<'_>) -> ! {
+    last_words(|| report_panic(info))
 }
 
 /// Prints a panic's message and location.
@@ -55,11 +71,5 @@ pub fn report_panic(info: &PanicInfo<'_>) {
 
 /// Reports an error the kernel cannot recover from, then halts.
 pub fn fatal(args: fmt::Arguments<'_>) -> ! {
-    if begin_last_words() {
-        console::write_coloured(
-            Some(ERROR_COLOUR),
-            format_args!("\nFATAL: {args}\nPyrite cannot continue and has halted.\n"),
-        );
-    }
-    halt_forever()
+    last_words(|| console::write_coloured(Some(ERROR_COLOUR), format_args!("\nFATAL: {args}\n")))
 }

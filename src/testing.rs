@@ -8,7 +8,11 @@
 
 use core::panic::PanicInfo;
 
-use spin::Mutex;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use spin::{Mutex, Once};
+
+use crate::interrupts::{InterruptContext, exceptions};
 
 use crate::arch::halt_forever;
 use crate::{panic, println};
@@ -45,6 +49,19 @@ pub struct TestCase {
     pub run: fn(),
 }
 
+static TEST_KERNEL: AtomicBool = AtomicBool::new(false);
+
+/// Marks this kernel as a test kernel: fatal errors then exit QEMU with the
+/// failure code instead of halting.
+pub fn mark_test_kernel() {
+    TEST_KERNEL.store(true, Ordering::SeqCst);
+}
+
+/// Whether this is a test kernel.
+pub fn is_test_kernel() -> bool {
+    TEST_KERNEL.load(Ordering::SeqCst)
+}
+
 /// The test running now, as (kernel, test name), for the panic handler.
 static CURRENT: Mutex<Option<(&'static str, &'static str)>> = Mutex::new(None);
 
@@ -59,6 +76,7 @@ fn current() -> Option<(&'static str, &'static str)> {
 
 /// Runs every test in order, prints the summary, and exits QEMU with success.
 pub fn run_tests(kernel: &'static str, tests: &[TestCase]) -> ! {
+    mark_test_kernel();
     println!("running {} tests in {kernel}", tests.len());
     for test in tests {
         set_current(Some((kernel, test.name)));
@@ -83,6 +101,7 @@ pub fn test_panic(info: &PanicInfo<'_>) -> ! {
 /// Runs `test`, which must panic; the test kernel's panic handler must be
 /// [`expected_panic`]. If `test` returns, the test fails.
 pub fn expect_panic(kernel: &'static str, test: TestCase) -> ! {
+    mark_test_kernel();
     println!("running 1 test in {kernel}");
     set_current(Some((kernel, test.name)));
     (test.run)();
@@ -108,6 +127,107 @@ pub fn expected_panic(info: &PanicInfo<'_>) -> ! {
             exit_qemu(QemuExitCode::Failed)
         }
     }
+}
+
+/// An exception a test kernel must raise, and how to check it.
+#[derive(Debug, Clone, Copy)]
+pub struct ExpectedException {
+    /// The test's name.
+    pub name: &'static str,
+    /// The vector that must come.
+    pub vector: u8,
+    /// Further checks of the saved state (error code, CR2, stack...).
+    pub check: fn(&InterruptContext) -> Result<(), &'static str>,
+    /// Code that must raise the exception.
+    pub trigger: fn(),
+}
+
+static EXPECTED: Once<(&'static str, ExpectedException)> = Once::new();
+
+/// Runs `expected.trigger`, which must raise `expected.vector`: the test
+/// passes when the exception handler sees it and the check agrees.
+pub fn expect_exception(kernel: &'static str, expected: ExpectedException) -> ! {
+    mark_test_kernel();
+    EXPECTED.call_once(|| (kernel, expected));
+    exceptions::set_hook(check_expected_exception);
+    println!("running 1 test in {kernel}");
+    set_current(Some((kernel, expected.name)));
+    (expected.trigger)();
+    println!(
+        "test {kernel}::{} ... FAILED (no {} happened)",
+        expected.name,
+        exceptions::name(expected.vector).1
+    );
+    exit_qemu(QemuExitCode::Failed)
+}
+
+/// The exception hook of [`expect_exception`].
+fn check_expected_exception(ctx: &InterruptContext) {
+    let Some(&(kernel, expected)) = EXPECTED.get() else {
+        return;
+    };
+    let vector = ctx.vector as u8;
+    let (mnemonic, name) = exceptions::name(vector);
+    if vector != expected.vector {
+        println!(
+            "test {kernel}::{} ... FAILED (got {name} {mnemonic} instead of {})",
+            expected.name,
+            exceptions::name(expected.vector).1
+        );
+        // Fall through: the exception handler reports it and exits.
+        return;
+    }
+    // The kernel's own report, exactly as a real fault would print it.
+    exceptions::report(ctx);
+    match (expected.check)(ctx) {
+        Ok(()) => {
+            println!("test {kernel}::{} ... ok", expected.name);
+            println!(
+                "  ({name} {mnemonic} at RIP {:#x}, error code {:#x})",
+                ctx.rip, ctx.error_code
+            );
+            println!("test result: ok. 1 passed; 0 failed");
+            exit_qemu(QemuExitCode::Success)
+        }
+        Err(why) => {
+            println!("test {kernel}::{} ... FAILED ({why})", expected.name);
+        }
+    }
+}
+
+/// Defines a test kernel that passes only if `trigger` raises exception
+/// `vector` and `check` accepts the saved state.
+#[macro_export]
+macro_rules! exception_test_kernel {
+    (name: $name:expr, vector: $vector:expr, check: $check:expr, trigger: $trigger:expr $(,)?) => {
+        $crate::exception_test_kernel!(
+            options: $crate::InitOptions::default(),
+            name: $name,
+            vector: $vector,
+            check: $check,
+            trigger: $trigger,
+        );
+    };
+    (options: $options:expr, name: $name:expr, vector: $vector:expr, check: $check:expr, trigger: $trigger:expr $(,)?) => {
+        #[unsafe(no_mangle)]
+        extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
+            $crate::init_with(multiboot_info_addr, $options);
+            $crate::testing::expect_exception(
+                env!("CARGO_CRATE_NAME"),
+                $crate::testing::ExpectedException {
+                    name: $name,
+                    vector: $vector,
+                    check: $check,
+                    trigger: $trigger,
+                },
+            )
+        }
+
+        #[panic_handler]
+        fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+            $crate::testing::test_panic(info)
+        }
+    };
 }
 
 /// Defines a test kernel's entry point and panic handler: boots through

@@ -196,6 +196,16 @@ class Machine:
         """Runs a human monitor command (e.g. `xp /8hx 0xb8000`)."""
         return self.command("human-monitor-command", **{"command-line": line})
 
+    def send_key(self, *qcodes):
+        """Presses the keys together, then releases them (QMP send-key),
+        e.g. send_key("shift", "a")."""
+        self.command("send-key", keys=[{"type": "qcode", "data": q} for q in qcodes])
+
+    def type_text(self, keys):
+        """Types a sequence of keys, each a qcode or a tuple of qcodes."""
+        for key in keys:
+            self.send_key(*(key if isinstance(key, tuple) else (key,)))
+
     def screendump(self, path):
         self.command("screendump", filename=str(path))
 

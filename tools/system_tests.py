@@ -20,6 +20,7 @@ ROOT = qemu.ROOT
 ISO = ROOT / "build" / "pyrite.iso"
 KERNEL = ROOT / "target" / "x86_64-unknown-none" / "release" / "pyrite"
 READY = " is up in "
+ECHO_LINE = "Keys typed on the keyboard are echoed here."
 BOOT_TIMEOUT = 60  # generous: this checks behaviour; make bench measures speed
 
 TESTS = []
@@ -116,12 +117,27 @@ def command_line_sets_log_level_and_reports_unknown_options():
     iso = iso_with_options("log=warn")
     try:
         with qemu.Machine(iso, firmware="bios") as m:
-            seen = m.wait_for("nothing more to do", BOOT_TIMEOUT)
+            seen = m.wait_for(ECHO_LINE, BOOT_TIMEOUT)
             assert seen is not None, m.text()[-2000:]
             log = m.text()
             assert "] INFO " not in log, f"log=warn still showed info lines:\n{log}"
     finally:
         iso.unlink()
+
+
+@system_test
+def keyboard_keys_are_decoded_in_order():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_ready(m, "BIOS")
+        assert m.wait_for(ECHO_LINE, 10) is not None
+        m.type_text(["p", "y", "r", "i", "t", "x", "backspace", "e", ("shift", "1"),
+                     "spc", ("shift", "o"), "k"])
+        seen = m.wait_for("e! Ok", 20)
+        assert seen is not None, f"typed keys did not arrive:\n{m.text()[-500:]}"
+        # Backspace erases on a terminal: back, space, back.
+        assert "pyritx\b \be! Ok" in m.text(), repr(m.text()[-100:])
+        screen = [m.vga_text_line(row) for row in range(25)]
+        assert any(line.startswith("pyrite! Ok") for line in screen), "\n".join(screen)
 
 
 def usable_mib(log):

@@ -5,6 +5,7 @@
 //! Both locks are taken with interrupts disabled, so an interrupt handler
 //! that prints can never wait on a lock its own CPU holds.
 
+pub mod echo;
 pub mod logger;
 
 use core::fmt::{self, Write};

@@ -1,6 +1,8 @@
 //! Device drivers. Each module owns its device's I/O ports; nothing outside
 //! a driver touches them.
 
+pub mod keyboard;
 pub mod pit;
+pub mod ps2;
 pub mod serial;
 pub mod vga_text;

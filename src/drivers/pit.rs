@@ -10,6 +10,7 @@ use x86_64::instructions::port::Port;
 /// The PIT's input clock in Hz.
 pub const PIT_FREQUENCY_HZ: u64 = 1_193_182;
 
+const CHANNEL0_DATA: u16 = 0x40;
 const CHANNEL2_DATA: u16 = 0x42;
 const COMMAND: u16 = 0x43;
 /// Bit 0: channel 2 gate; bit 1: speaker enable; bit 5 (read): channel 2 output.
@@ -19,6 +20,8 @@ const SPEAKER: u8 = 1 << 1;
 const OUT2: u8 = 1 << 5;
 /// Channel 2, low byte then high byte, mode 0 (interrupt on terminal count), binary.
 const CHANNEL2_ONE_SHOT: u8 = 0b1011_0000;
+/// Channel 0, low byte then high byte, mode 2 (rate generator), binary.
+const CHANNEL0_PERIODIC: u8 = 0b0011_0100;
 /// An upper bound on polls of the output bit, so a missing PIT cannot hang boot.
 const MAX_POLLS: u32 = 50_000_000;
 
@@ -55,5 +58,46 @@ pub fn measure_tsc_ticks(micros: u32) -> Option<u64> {
         let end = crate::arch::read_tsc();
         control.write(saved);
         Some(end - start)
+    }
+}
+
+/// The divisor that makes channel 0 tick at `hz` (clamped to what 16 bits allow).
+pub const fn divisor_for(hz: u32) -> u16 {
+    let divisor = (PIT_FREQUENCY_HZ + hz as u64 / 2) / hz as u64;
+    if divisor > 0xFFFF {
+        0xFFFF
+    } else if divisor < 1 {
+        1
+    } else {
+        divisor as u16
+    }
+}
+
+/// Programs channel 0 (IRQ 0) to interrupt `hz` times a second and returns
+/// the exact rate the divisor gives.
+pub fn start_periodic(hz: u32) -> f64 {
+    let divisor = divisor_for(hz);
+    let mut command: Port<u8> = Port::new(COMMAND);
+    let mut data: Port<u8> = Port::new(CHANNEL0_DATA);
+    // SAFETY: the PIT's ports belong to this module; this sets channel 0's
+    // mode and divisor, nothing else.
+    unsafe {
+        command.write(CHANNEL0_PERIODIC);
+        data.write(divisor as u8);
+        data.write((divisor >> 8) as u8);
+    }
+    PIT_FREQUENCY_HZ as f64 / f64::from(divisor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn divisors() {
+        assert_eq!(divisor_for(100), 11932);
+        assert_eq!(divisor_for(1000), 1193);
+        assert_eq!(divisor_for(1), 0xFFFF);
+        assert_eq!(divisor_for(2_000_000), 1);
     }
 }

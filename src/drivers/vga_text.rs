@@ -134,6 +134,16 @@ impl VgaText {
         match byte {
             b'\n' => self.new_line(),
             b'\r' => self.col = 0,
+            // Backspace moves the cursor back (to the previous line at the
+            // start of one); the caller overwrites the character.
+            0x08 => {
+                if self.col > 0 {
+                    self.col -= 1;
+                } else if self.row > 0 {
+                    self.row -= 1;
+                    self.col = WIDTH - 1;
+                }
+            }
             byte => {
                 if self.col >= WIDTH {
                     self.new_line();

@@ -18,6 +18,7 @@
 //! | P4 slot 510 | the recursive mapping: the page tables themselves |
 
 pub mod audit;
+mod describe;
 pub mod frame;
 pub mod frame_bitmap;
 pub mod page;
@@ -32,6 +33,7 @@ use spin::Mutex;
 use x86_64::VirtAddr;
 use x86_64::instructions::interrupts::without_interrupts;
 
+pub use describe::{AddressKind, describe_address};
 pub use frame::{Frame, FrameAllocator, PAGE_SIZE};
 pub use frame_bitmap::{FrameBitmap, FrameStats};
 pub use page::Page;
@@ -52,6 +54,9 @@ pub const STACKS_PAGES: u64 = (1 << 30) / PAGE_SIZE;
 pub const MMIO_START: u64 = 0x0000_6666_0000_0000;
 /// The page used to edit page tables that are not active.
 pub const TEMPORARY_PAGE: u64 = 0x0000_7777_0000_0000;
+/// Where the recursive slot's 512 GiB window onto the page tables starts.
+pub const RECURSIVE_SLOT_START: u64 =
+    0xFFFF_0000_0000_0000 | ((crate::layout::RECURSIVE_P4_SLOT as u64) << 39);
 
 /// The kernel's memory: frames, the active page table, the stack region.
 pub struct Memory {
@@ -61,6 +66,10 @@ pub struct Memory {
     pub tables: ActivePageTable,
     /// Where kernel stacks come from.
     pub stacks: StackAllocator,
+    /// The kernel's sections, for describing addresses.
+    kernel_sections: &'static [KernelSection],
+    /// The guard page below the boot stack.
+    boot_stack_guard: Page,
 }
 
 static MEMORY: Mutex<Option<Memory>> = Mutex::new(None);
@@ -70,7 +79,7 @@ pub struct BootMemory<'a> {
     /// The memory map.
     pub regions: &'static [MemoryRegion],
     /// The kernel's loaded sections.
-    pub kernel_sections: &'a [KernelSection],
+    pub kernel_sections: &'static [KernelSection],
     /// The whole kernel image.
     pub kernel: PhysRange,
     /// Ranges to keep and map read-only: the boot information, modules.
@@ -169,6 +178,8 @@ pub fn init(boot: &BootMemory<'_>) -> Result<MemorySummary, MemoryError> {
             frames,
             tables,
             stacks,
+            kernel_sections: boot.kernel_sections,
+            boot_stack_guard: report.guard_page,
         })
     });
     Ok(summary)

@@ -1,0 +1,78 @@
+; Interrupt entry stubs, one per vector, all of one shape (stable Rust has no
+; extern "x86-interrupt"). Each stub makes the stack look the same: it pushes
+; a zero error code where the CPU pushes none, then the vector number, and
+; jumps to interrupt_common, which saves every general-purpose register,
+; calls the Rust dispatcher with a pointer to the saved state
+; (InterruptContext in src/interrupts/context.rs), restores and returns.
+
+%include "constants.inc"
+
+extern interrupt_dispatch
+global interrupt_stub_table
+
+section .text
+bits 64
+
+; Vectors for which the CPU pushes an error code (Intel SDM vol. 3, 6.13).
+%define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
+
+%assign vector 0
+%rep INTERRUPT_VECTORS
+interrupt_stub_ %+ vector:
+%if HAS_ERROR_CODE(vector) == 0
+    push 0
+%endif
+    push vector
+    jmp interrupt_common
+%assign vector vector + 1
+%endrep
+
+; On entry the stack holds, from the top: vector, error code, and the CPU's
+; frame (RIP, CS, RFLAGS, RSP, SS). The CPU aligned RSP to 16 bytes before
+; pushing its five words; with the two words above and the fifteen registers
+; below, RSP is 16-byte aligned again at the call.
+interrupt_common:
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    mov rdi, rsp
+    cld
+    call interrupt_dispatch
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    add rsp, 16                 ; vector and error code
+    iretq
+
+section .rodata
+align 8
+interrupt_stub_table:
+%assign vector 0
+%rep INTERRUPT_VECTORS
+    dq interrupt_stub_ %+ vector
+%assign vector vector + 1
+%endrep

@@ -1,0 +1,238 @@
+//! The 32 CPU exceptions: what each is called, and what the kernel says
+//! when one happens. Breakpoint and debug are reported and execution goes
+//! on; every other exception is fatal: its name, RIP, error code and all
+//! registers go to the screen and serial, then the CPU halts.
+
+use core::fmt;
+
+use spin::Once;
+use x86_64::registers::control::{Cr2, Cr3};
+
+use super::InterruptContext;
+use crate::panic;
+
+/// Mnemonic and name of exception `vector` (Intel SDM vol. 3, table 6-1).
+pub fn name(vector: u8) -> (&'static str, &'static str) {
+    match vector {
+        0 => ("#DE", "divide error"),
+        1 => ("#DB", "debug"),
+        2 => ("NMI", "non-maskable interrupt"),
+        3 => ("#BP", "breakpoint"),
+        4 => ("#OF", "overflow"),
+        5 => ("#BR", "bound range exceeded"),
+        6 => ("#UD", "invalid opcode"),
+        7 => ("#NM", "device not available"),
+        8 => ("#DF", "double fault"),
+        9 => ("---", "coprocessor segment overrun"),
+        10 => ("#TS", "invalid TSS"),
+        11 => ("#NP", "segment not present"),
+        12 => ("#SS", "stack-segment fault"),
+        13 => ("#GP", "general protection fault"),
+        14 => ("#PF", "page fault"),
+        16 => ("#MF", "x87 floating-point error"),
+        17 => ("#AC", "alignment check"),
+        18 => ("#MC", "machine check"),
+        19 => ("#XM", "SIMD floating-point exception"),
+        20 => ("#VE", "virtualization exception"),
+        21 => ("#CP", "control protection exception"),
+        28 => ("#HV", "hypervisor injection exception"),
+        29 => ("#VC", "VMM communication exception"),
+        30 => ("#SX", "security exception"),
+        _ => ("---", "reserved exception"),
+    }
+}
+
+/// A page fault's error code, decoded (Intel SDM vol. 3, 4.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageFaultCode(pub u64);
+
+impl PageFaultCode {
+    /// The page was present: a protection violation, not a missing page.
+    pub fn present(self) -> bool {
+        self.0 & 1 != 0
+    }
+    /// The access was a write.
+    pub fn write(self) -> bool {
+        self.0 & 2 != 0
+    }
+    /// The access came from user mode.
+    pub fn user(self) -> bool {
+        self.0 & 4 != 0
+    }
+    /// A reserved bit was set in a page-table entry.
+    pub fn reserved_bit(self) -> bool {
+        self.0 & 8 != 0
+    }
+    /// The access was an instruction fetch.
+    pub fn instruction_fetch(self) -> bool {
+        self.0 & 16 != 0
+    }
+}
+
+impl fmt::Display for PageFaultCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.present() {
+            "protection violation"
+        } else {
+            "page not present"
+        })?;
+        f.write_str(if self.instruction_fetch() {
+            ", instruction fetch"
+        } else if self.write() {
+            ", write"
+        } else {
+            ", read"
+        })?;
+        f.write_str(if self.user() {
+            ", user mode"
+        } else {
+            ", kernel mode"
+        })?;
+        if self.reserved_bit() {
+            f.write_str(", reserved bit set")?;
+        }
+        Ok(())
+    }
+}
+
+/// A general-protection or segment fault's error code: the selector
+/// involved (Intel SDM vol. 3, 6.13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SelectorErrorCode(pub u64);
+
+impl fmt::Display for SelectorErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return f.write_str("no selector (not segment related)");
+        }
+        let table = match (self.0 >> 1) & 0b11 {
+            0 => "GDT",
+            1 | 3 => "IDT",
+            _ => "LDT",
+        };
+        write!(f, "{table} index {}", (self.0 >> 3) & 0x1FFF)?;
+        if self.0 & 1 != 0 {
+            f.write_str(", external event")?;
+        }
+        Ok(())
+    }
+}
+
+/// A handler that sees every exception first (test kernels use it to
+/// expect a fault). It returns if it does not want the exception.
+static HOOK: Once<fn(&InterruptContext)> = Once::new();
+
+/// Installs the exception hook (once).
+pub fn set_hook(hook: fn(&InterruptContext)) {
+    HOOK.call_once(|| hook);
+}
+
+/// Handles exception `ctx.vector` (0-31).
+pub(super) fn handle(ctx: &mut InterruptContext) {
+    if let Some(hook) = HOOK.get() {
+        hook(ctx);
+    }
+    let vector = ctx.vector as u8;
+    match vector {
+        3 => {
+            // int3 leaves RIP after itself: returning continues the code.
+            log::info!("breakpoint at {:#x}", ctx.rip.wrapping_sub(1));
+        }
+        1 => log::info!("debug exception at {:#x}", ctx.rip),
+        _ => panic::last_words(|| report(ctx)),
+    }
+}
+
+/// Prints what is known about an exception: name, vector, RIP, the decoded
+/// error code, the faulting address for page faults, and every register.
+pub fn report(ctx: &InterruptContext) {
+    let vector = ctx.vector as u8;
+    let (mnemonic, name) = name(vector);
+    crate::console::write_coloured(
+        Some(crate::console::ERROR_COLOUR),
+        format_args!(
+            "\nEXCEPTION: {name} ({mnemonic}, vector {vector}) at RIP {:#x}\n",
+            ctx.rip
+        ),
+    );
+    let detail = |args: fmt::Arguments<'_>| {
+        crate::console::write_coloured(Some(crate::console::ERROR_COLOUR), args)
+    };
+    match vector {
+        14 => {
+            let addr = Cr2::read_raw();
+            detail(format_args!(
+                "  error code {:#x}: {}\n",
+                ctx.error_code,
+                PageFaultCode(ctx.error_code)
+            ));
+            detail(format_args!(
+                "  address (CR2) {addr:#x}: {}\n",
+                crate::memory::describe_address(addr)
+            ));
+        }
+        10..=13 => detail(format_args!(
+            "  error code {:#x}: {}\n",
+            ctx.error_code,
+            SelectorErrorCode(ctx.error_code)
+        )),
+        8 | 17 | 21 | 29 | 30 => detail(format_args!("  error code {:#x}\n", ctx.error_code)),
+        _ => {}
+    }
+    detail(format_args!("{ctx}"));
+    detail(format_args!(
+        "  CR3={:016x}\n",
+        Cr3::read().0.start_address().as_u64()
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::format;
+
+    #[test]
+    fn page_fault_codes() {
+        assert_eq!(
+            format!("{}", PageFaultCode(0b00011)),
+            "protection violation, write, kernel mode"
+        );
+        assert_eq!(
+            format!("{}", PageFaultCode(0b10001)),
+            "protection violation, instruction fetch, kernel mode"
+        );
+        assert_eq!(
+            format!("{}", PageFaultCode(0b00010)),
+            "page not present, write, kernel mode"
+        );
+        assert_eq!(
+            format!("{}", PageFaultCode(0b01101)),
+            "protection violation, read, user mode, reserved bit set"
+        );
+    }
+
+    #[test]
+    fn selector_codes() {
+        assert_eq!(
+            format!("{}", SelectorErrorCode(0)),
+            "no selector (not segment related)"
+        );
+        assert_eq!(format!("{}", SelectorErrorCode(0x10)), "GDT index 2");
+        assert_eq!(
+            format!("{}", SelectorErrorCode((13 << 3) | 0b010)),
+            "IDT index 13"
+        );
+        assert_eq!(
+            format!("{}", SelectorErrorCode((5 << 3) | 0b101)),
+            "LDT index 5, external event"
+        );
+    }
+
+    #[test]
+    fn every_defined_vector_has_a_name() {
+        for vector in (0..32u8).filter(|v| ![15, 22, 23, 24, 25, 26, 27, 31].contains(v)) {
+            assert_ne!(name(vector).1, "reserved exception", "vector {vector}");
+        }
+        assert_eq!(name(14), ("#PF", "page fault"));
+    }
+}

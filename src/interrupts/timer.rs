@@ -1,0 +1,52 @@
+//! The system timer: PIT channel 0 on IRQ 0 at [`TIMER_HZ`], a tick
+//! counter, and the time since the timer started.
+
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::time::Duration;
+
+use crate::drivers::pit;
+
+/// Timer interrupts per second. 100 Hz keeps an idle QEMU quiet (each tick
+/// wakes the emulator) and gives 10 ms sleep granularity.
+pub const TIMER_HZ: u32 = 100;
+
+static TICKS: AtomicU64 = AtomicU64::new(0);
+/// A `fn(u64)` called on every tick with the tick count, or 0 for none.
+static TICK_HOOK: AtomicUsize = AtomicUsize::new(0);
+
+/// Starts the PIT at [`TIMER_HZ`].
+pub fn init() {
+    pit::start_periodic(TIMER_HZ);
+}
+
+/// Called by the IRQ 0 handler.
+pub(super) fn on_tick() {
+    let ticks = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
+    let hook = TICK_HOOK.load(Ordering::Acquire);
+    if hook != 0 {
+        // SAFETY: only `set_tick_hook` stores here, and only `fn(u64)` values.
+        let hook: fn(u64) = unsafe { core::mem::transmute::<usize, fn(u64)>(hook) };
+        hook(ticks);
+    }
+}
+
+/// Timer ticks since the timer started.
+pub fn ticks() -> u64 {
+    TICKS.load(Ordering::Relaxed)
+}
+
+/// Time since the timer started, at tick resolution.
+pub fn uptime() -> Duration {
+    ticks_to_duration(ticks())
+}
+
+/// The duration of `ticks` timer ticks.
+pub fn ticks_to_duration(ticks: u64) -> Duration {
+    Duration::from_nanos(ticks.saturating_mul(1_000_000_000 / u64::from(TIMER_HZ)))
+}
+
+/// Calls `hook` from the timer interrupt on every tick (`None` removes it).
+/// The hook runs with interrupts off and must not block.
+pub fn set_tick_hook(hook: Option<fn(u64)>) {
+    TICK_HOOK.store(hook.map_or(0, |f| f as usize), Ordering::Release);
+}

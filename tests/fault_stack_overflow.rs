@@ -1,0 +1,34 @@
+//! Unbounded recursion runs into the boot stack's guard page; the page-fault
+//! handler, on its own IST stack, still runs and reports it.
+#![no_std]
+#![no_main]
+
+use pyrite::interrupts::gdt;
+use x86_64::registers::control::Cr2;
+
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64) -> u64 {
+    let frame = [depth; 8];
+    recurse(core::hint::black_box(frame)[3] + 1) + 1
+}
+
+fn overflow() {
+    core::hint::black_box(recurse(0));
+}
+
+pyrite::exception_test_kernel!(
+    name: "stack_overflow_is_reported_by_the_page_fault_handler",
+    vector: 14,
+    check: |ctx| {
+        let here = ctx as *const _ as u64;
+        let stack = gdt::ist_stack(gdt::PAGE_FAULT_IST).ok_or("no IST stack")?;
+        if !(stack.bottom().as_u64()..stack.top().as_u64()).contains(&here) {
+            return Err("the handler did not run on the page-fault IST stack");
+        }
+        match pyrite::memory::describe_address(Cr2::read_raw()) {
+            pyrite::memory::AddressKind::BootStackGuard => Ok(()),
+            _ => Err("CR2 is not in the boot stack's guard page"),
+        }
+    },
+    trigger: overflow,
+);
