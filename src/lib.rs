@@ -6,6 +6,8 @@
 //! builds for the host, where `cargo test` runs its unit tests.
 #![cfg_attr(not(test), no_std)]
 
+extern crate alloc;
+
 pub mod arch;
 pub mod boot;
 pub mod console;
@@ -124,6 +126,16 @@ fn init_memory(boot: &'static BootInfo<'static>) {
     match memory::init(&layout) {
         Ok(summary) => memory::log_summary(&summary),
         Err(err) => panic::fatal(format_args!("memory: {err}")),
+    }
+    match memory::heap::init() {
+        Ok(stats) => info!(
+            "heap: {}, {} at {:#x}, grows to {}",
+            memory::heap::design_name(),
+            units::ByteSize(stats.size as u64),
+            memory::HEAP_START,
+            units::ByteSize(stats.limit as u64)
+        ),
+        Err(err) => panic::fatal(format_args!("heap: {err}")),
     }
 }
 

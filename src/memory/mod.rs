@@ -17,10 +17,12 @@
 //! | [`TEMPORARY_PAGE`] | the temporary page for editing inactive tables |
 //! | P4 slot 510 | the recursive mapping: the page tables themselves |
 
+pub mod allocator;
 pub mod audit;
 mod describe;
 pub mod frame;
 pub mod frame_bitmap;
+pub mod heap;
 pub mod page;
 pub mod paging;
 pub mod region;
