@@ -15,3 +15,20 @@ pub fn halt_forever() -> ! {
         x86_64::instructions::hlt();
     }
 }
+
+/// Resets the machine by a triple fault: an empty IDT, then an exception.
+/// The last resort when the reset line does not work.
+pub fn triple_fault() -> ! {
+    use x86_64::VirtAddr;
+    use x86_64::instructions::tables::{DescriptorTablePointer, lidt};
+    let empty = DescriptorTablePointer {
+        limit: 0,
+        base: VirtAddr::zero(),
+    };
+    // SAFETY: loading an empty IDT is the point: the next exception cannot
+    // be delivered, which resets the CPU. Nothing after this runs.
+    unsafe {
+        lidt(&empty);
+        core::arch::asm!("int3", options(noreturn));
+    }
+}

@@ -17,6 +17,7 @@ pub mod layout;
 pub mod memory;
 pub mod panic;
 pub mod queue;
+pub mod task;
 pub mod testing;
 pub mod time;
 pub mod units;

@@ -6,15 +6,27 @@
 
 use core::panic::PanicInfo;
 
-use pyrite::{console, println};
+use core::future::Future;
+
+use pyrite::task::executor::{self, Executor};
+use pyrite::task::{shell, timer};
 
 /// The Rust entry point, called once on the boot stack.
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
     let boot_info = pyrite::init(multiboot_info_addr);
+    let mut executor = Executor::new();
+    spawn_or_die("timers", timer::run_timers());
+    spawn_or_die("input-drops", shell::watch_input_drops());
     pyrite::log_ready(boot_info);
-    println!("Keys typed on the keyboard are echoed here.");
-    console::echo::echo_keys()
+    spawn_or_die("shell", shell::run());
+    executor.run()
+}
+
+fn spawn_or_die(name: &'static str, future: impl Future<Output = ()> + Send + 'static) {
+    if let Err(err) = executor::spawn(name, future) {
+        pyrite::panic::fatal(format_args!("cannot start {name}: {err}"));
+    }
 }
 
 #[panic_handler]

@@ -5,7 +5,6 @@
 //! Both locks are taken with interrupts disabled, so an interrupt handler
 //! that prints can never wait on a lock its own CPU holds.
 
-pub mod echo;
 pub mod logger;
 
 use core::fmt::{self, Write};
@@ -34,6 +33,16 @@ pub unsafe fn enable_vga_text() {
     let mut screen = unsafe { VgaText::new() };
     screen.clear();
     without_interrupts(|| *SCREEN.lock() = Some(screen));
+}
+
+/// Clears the screen, and the serial terminal with an ANSI sequence.
+pub fn clear() {
+    without_interrupts(|| {
+        COM1.lock().send(b"\x1b[2J\x1b[H");
+        if let Some(screen) = SCREEN.lock().as_mut() {
+            screen.clear();
+        }
+    });
 }
 
 /// Whether a screen is attached.

@@ -4,6 +4,7 @@
 
 use core::fmt;
 
+use futures_util::task::AtomicWaker;
 use x86_64::instructions::port::Port;
 
 use crate::queue::ByteQueue;
@@ -19,6 +20,8 @@ const CMD_WRITE_CONFIG: u8 = 0x60;
 const CMD_DISABLE_PORT2: u8 = 0xA7;
 const CMD_DISABLE_PORT1: u8 = 0xAD;
 const CMD_ENABLE_PORT1: u8 = 0xAE;
+/// Pulses the CPU reset line.
+const CMD_RESET_CPU: u8 = 0xFE;
 
 const CONFIG_PORT1_IRQ: u8 = 1 << 0;
 const CONFIG_PORT2_IRQ: u8 = 1 << 1;
@@ -34,6 +37,8 @@ const MAX_FLUSH: u32 = 64;
 /// Scancodes from the keyboard interrupt, oldest first. Full: new scancodes
 /// are dropped and counted.
 pub static SCANCODES: ByteQueue<256> = ByteQueue::new();
+/// Woken when scancodes arrive in [`SCANCODES`].
+pub static SCANCODE_WAKER: AtomicWaker = AtomicWaker::new();
 
 /// The controller did not answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,9 +116,17 @@ pub fn init() -> Result<(), NoController> {
     Ok(())
 }
 
-/// The keyboard interrupt (IRQ 1): queue the scancode, nothing more.
+/// The keyboard interrupt (IRQ 1): queue the scancode and wake its reader,
+/// nothing more.
 pub fn on_interrupt() {
     let scancode = read_data();
     // A full queue drops and counts the scancode: never block here.
     let _ = SCANCODES.push(scancode);
+    SCANCODE_WAKER.wake();
+}
+
+/// Asks the controller to pulse the CPU's reset line (the classic PC
+/// reboot). Returns if the controller did not act.
+pub fn pulse_reset_line() {
+    let _ = command(CMD_RESET_CPU);
 }

@@ -7,9 +7,13 @@
 
 use core::fmt;
 
+use futures_util::task::AtomicWaker;
 use spin::Mutex;
 use uart_16550::backend::PioBackend;
+use uart_16550::spec::registers::IER;
 use uart_16550::{BaudRate, Config, InitError, Uart16550};
+
+use crate::queue::ByteQueue;
 
 /// Base I/O port of COM1.
 const COM1_BASE: u16 = 0x3F8;
@@ -21,6 +25,12 @@ pub struct SerialPort {
 
 /// COM1. Lock it only with interrupts disabled (the console does so).
 pub static COM1: Mutex<SerialPort> = Mutex::new(SerialPort { uart: None });
+
+/// Bytes received on COM1, oldest first. Full: new bytes are dropped and
+/// counted.
+pub static INPUT: ByteQueue<1024> = ByteQueue::new();
+/// Woken when bytes arrive in [`INPUT`].
+pub static INPUT_WAKER: AtomicWaker = AtomicWaker::new();
 
 /// Detects and configures COM1. Until this succeeds, writes are dropped.
 pub fn init() -> Result<(), InitError> {
@@ -37,6 +47,32 @@ pub fn init() -> Result<(), InitError> {
     uart.init(config)?;
     x86_64::instructions::interrupts::without_interrupts(|| COM1.lock().uart = Some(uart));
     Ok(())
+}
+
+/// Turns on the receive interrupt (COM1 is IRQ 4). Returns false if there
+/// is no UART.
+pub fn enable_receive_interrupt() -> bool {
+    x86_64::instructions::interrupts::without_interrupts(|| match COM1.lock().uart.as_mut() {
+        Some(uart) => {
+            uart.enable_interrupts(IER::DATA_READY);
+            true
+        }
+        None => false,
+    })
+}
+
+/// The COM1 interrupt: move every received byte into [`INPUT`] and wake
+/// its reader. Never blocks: the main code takes the COM1 lock only with
+/// interrupts off.
+pub fn on_interrupt() {
+    let mut port = COM1.lock();
+    if let Some(uart) = port.uart.as_mut() {
+        while let Ok(byte) = uart.try_receive_byte() {
+            let _ = INPUT.push(byte);
+        }
+    }
+    drop(port);
+    INPUT_WAKER.wake();
 }
 
 impl SerialPort {

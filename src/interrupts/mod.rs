@@ -16,7 +16,7 @@ use core::fmt;
 pub use context::InterruptContext;
 pub use idt::IdtOptions;
 
-use crate::drivers::ps2;
+use crate::drivers::{ps2, serial};
 use crate::memory::stack::StackError;
 
 /// Why interrupts could not be set up.
@@ -52,22 +52,33 @@ pub fn init(options: IdtOptions) -> Result<(), InterruptError> {
     gdt::init(stacks);
     idt::init(options);
 
-    let mut irqs = [pic::IRQ_TIMER; 2];
-    let mut irq_count = 1;
-    match ps2::init() {
-        Ok(()) => {
-            irqs[1] = pic::IRQ_KEYBOARD;
-            irq_count = 2;
+    let keyboard = match ps2::init() {
+        Ok(()) => true,
+        Err(err) => {
+            log::warn!("keyboard: {err}; use the serial console");
+            false
         }
-        Err(err) => log::warn!("keyboard: {err}; use the serial console"),
+    };
+    let serial = serial::enable_receive_interrupt();
+    let irqs = [
+        Some(pic::IRQ_TIMER),
+        keyboard.then_some(pic::IRQ_KEYBOARD),
+        serial.then_some(pic::IRQ_COM1),
+    ];
+    let mut lines = [0u8; 3];
+    let mut count = 0;
+    for irq in irqs.into_iter().flatten() {
+        lines[count] = irq;
+        count += 1;
     }
-    pic::init(&irqs[..irq_count]);
+    pic::init(&lines[..count]);
     timer::init();
     x86_64::instructions::interrupts::enable();
     log::info!(
-        "interrupts on: timer at {} Hz, keyboard {}, {} IST stacks",
+        "interrupts on: timer at {} Hz, keyboard {}, serial input {}, {} IST stacks",
         timer::TIMER_HZ,
-        if irq_count == 2 { "on IRQ 1" } else { "absent" },
+        if keyboard { "on IRQ 1" } else { "absent" },
+        if serial { "on IRQ 4" } else { "absent" },
         gdt::IST_STACKS
     );
     Ok(())
@@ -91,6 +102,7 @@ fn handle_irq(irq: u8) {
     match irq {
         pic::IRQ_TIMER => timer::on_tick(),
         pic::IRQ_KEYBOARD => ps2::on_interrupt(),
+        pic::IRQ_COM1 => serial::on_interrupt(),
         _ => pic::count_unexpected(),
     }
     pic::end_of_interrupt(irq);

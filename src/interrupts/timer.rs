@@ -4,6 +4,8 @@
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use core::time::Duration;
 
+use futures_util::task::AtomicWaker;
+
 use crate::drivers::pit;
 
 /// Timer interrupts per second. 100 Hz keeps an idle QEMU quiet (each tick
@@ -11,6 +13,10 @@ use crate::drivers::pit;
 pub const TIMER_HZ: u32 = 100;
 
 static TICKS: AtomicU64 = AtomicU64::new(0);
+/// The earliest tick a sleeping task waits for (u64::MAX: none).
+static NEXT_DEADLINE: AtomicU64 = AtomicU64::new(u64::MAX);
+/// Woken from the interrupt when [`NEXT_DEADLINE`] has come.
+pub static DEADLINE_WAKER: AtomicWaker = AtomicWaker::new();
 /// A `fn(u64)` called on every tick with the tick count, or 0 for none.
 static TICK_HOOK: AtomicUsize = AtomicUsize::new(0);
 
@@ -22,12 +28,21 @@ pub fn init() {
 /// Called by the IRQ 0 handler.
 pub(super) fn on_tick() {
     let ticks = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
+    if ticks >= NEXT_DEADLINE.load(Ordering::Acquire) {
+        DEADLINE_WAKER.wake();
+    }
     let hook = TICK_HOOK.load(Ordering::Acquire);
     if hook != 0 {
         // SAFETY: only `set_tick_hook` stores here, and only `fn(u64)` values.
         let hook: fn(u64) = unsafe { core::mem::transmute::<usize, fn(u64)>(hook) };
         hook(ticks);
     }
+}
+
+/// Sets the earliest tick someone waits for; the interrupt wakes
+/// [`DEADLINE_WAKER`] from that tick on. `u64::MAX` means none.
+pub fn set_next_deadline(tick: u64) {
+    NEXT_DEADLINE.store(tick, Ordering::Release);
 }
 
 /// Timer ticks since the timer started.

@@ -1,0 +1,317 @@
+//! The executor: a map of tasks, a bounded lock-free queue of woken task
+//! ids, and a waker per task that pushes its id into the queue. Waking
+//! never blocks or allocates, so interrupt handlers may wake tasks. A task
+//! is queued at most once until it is polled, so the queue never overflows
+//! while the number of tasks stays within [`MAX_TASKS`].
+//!
+//! When no task is ready the executor halts the CPU without losing a
+//! wake-up: it checks the queue with interrupts off and enables them only
+//! together with `hlt` (see [`crate::interrupts::wait_for_interrupt_if`]).
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::sync::Arc;
+use alloc::task::Wake;
+use core::fmt;
+use core::future::Future;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::task::{Context, Waker};
+
+use crossbeam_queue::ArrayQueue;
+use spin::Mutex;
+
+use super::{TABLE, Task, TaskId, TaskInfo};
+
+/// The most tasks that may exist at once.
+pub const MAX_TASKS: usize = 16 * 1024;
+
+/// Tasks spawned and not yet taken by the executor.
+static SPAWNED: Mutex<VecDeque<Task>> = Mutex::new(VecDeque::new());
+/// Tasks alive: spawned and not finished.
+static ALIVE: AtomicU64 = AtomicU64::new(0);
+/// Tasks finished so far.
+static FINISHED: AtomicU64 = AtomicU64::new(0);
+
+/// The task limit was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyTasks;
+
+impl fmt::Display for TooManyTasks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "too many tasks (at most {MAX_TASKS})")
+    }
+}
+
+/// Starts `future` as a new task. Works from inside tasks too; the
+/// executor picks it up before it next waits.
+pub fn spawn(
+    name: &'static str,
+    future: impl Future<Output = ()> + Send + 'static,
+) -> Result<TaskId, TooManyTasks> {
+    if ALIVE.fetch_add(1, Ordering::AcqRel) >= MAX_TASKS as u64 {
+        ALIVE.fetch_sub(1, Ordering::AcqRel);
+        return Err(TooManyTasks);
+    }
+    let task = Task::new(name, future);
+    let id = task.id;
+    SPAWNED.lock().push_back(task);
+    Ok(id)
+}
+
+/// Counts of tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskCounts {
+    /// Tasks spawned and not finished.
+    pub alive: u64,
+    /// Tasks finished.
+    pub finished: u64,
+}
+
+/// How many tasks are alive and finished.
+pub fn counts() -> TaskCounts {
+    TaskCounts {
+        alive: ALIVE.load(Ordering::Acquire),
+        finished: FINISHED.load(Ordering::Acquire),
+    }
+}
+
+/// A task's waker: pushes the id into the ready queue, once until polled.
+struct TaskWaker {
+    id: TaskId,
+    queued: AtomicBool,
+    ready: Arc<ArrayQueue<TaskId>>,
+}
+
+impl TaskWaker {
+    fn queue(&self) {
+        if !self.queued.swap(true, Ordering::AcqRel) {
+            // Cannot fail: each task is queued at most once, and there are
+            // at most MAX_TASKS tasks, the queue's capacity.
+            let _ = self.ready.push(self.id);
+        }
+    }
+}
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        self.queue();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.queue();
+    }
+}
+
+struct Entry {
+    task: Task,
+    waker: Arc<TaskWaker>,
+}
+
+/// Runs tasks.
+pub struct Executor {
+    tasks: BTreeMap<TaskId, Entry>,
+    ready: Arc<ArrayQueue<TaskId>>,
+}
+
+impl Executor {
+    /// An executor with no tasks.
+    pub fn new() -> Self {
+        Self {
+            tasks: BTreeMap::new(),
+            ready: Arc::new(ArrayQueue::new(MAX_TASKS)),
+        }
+    }
+
+    /// Moves spawned tasks into the map and queues them.
+    fn adopt_spawned(&mut self) {
+        loop {
+            let Some(task) = SPAWNED.lock().pop_front() else {
+                return;
+            };
+            let waker = Arc::new(TaskWaker {
+                id: task.id,
+                queued: AtomicBool::new(false),
+                ready: Arc::clone(&self.ready),
+            });
+            waker.queue();
+            TABLE.lock().insert(
+                task.id,
+                TaskInfo {
+                    id: task.id,
+                    name: task.name,
+                    polls: 0,
+                },
+            );
+            self.tasks.insert(task.id, Entry { task, waker });
+        }
+    }
+
+    /// Polls every task that is ready, including those woken meanwhile, until
+    /// none is. Returns how many polls it made.
+    pub fn run_ready(&mut self) -> usize {
+        let mut polls = 0;
+        self.adopt_spawned();
+        while let Some(id) = self.ready.pop() {
+            let Some(entry) = self.tasks.get_mut(&id) else {
+                continue; // finished already; a stale wake
+            };
+            // Wakes from now on queue the task again.
+            entry.waker.queued.store(false, Ordering::Release);
+            let waker = Waker::from(Arc::clone(&entry.waker));
+            let mut context = Context::from_waker(&waker);
+            polls += 1;
+            let done = entry.task.poll(&mut context).is_ready();
+            if done {
+                self.tasks.remove(&id);
+                TABLE.lock().remove(&id);
+                ALIVE.fetch_sub(1, Ordering::AcqRel);
+                FINISHED.fetch_add(1, Ordering::AcqRel);
+            } else if let Some(info) = TABLE.lock().get_mut(&id) {
+                info.polls += 1;
+            }
+            self.adopt_spawned();
+        }
+        polls
+    }
+
+    /// Whether nothing is queued to run.
+    pub fn idle(&self) -> bool {
+        self.ready.is_empty() && SPAWNED.lock().is_empty()
+    }
+
+    /// How many tasks this executor holds.
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Runs tasks forever, halting the CPU while none is ready.
+    #[cfg(target_os = "none")]
+    pub fn run(&mut self) -> ! {
+        loop {
+            self.run_ready();
+            crate::interrupts::wait_for_interrupt_if(|| self.idle());
+        }
+    }
+
+    /// Runs tasks until all have finished, halting while none is ready.
+    #[cfg(target_os = "none")]
+    pub fn run_until_done(&mut self) {
+        loop {
+            self.run_ready();
+            if self.tasks.is_empty() && SPAWNED.lock().is_empty() {
+                return;
+            }
+            crate::interrupts::wait_for_interrupt_if(|| self.idle());
+        }
+    }
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+    use core::pin::Pin;
+    use core::task::Poll;
+    use std::sync::Mutex as StdMutex;
+
+    /// Yields `n` times (waking itself) before finishing.
+    struct YieldTimes(u32);
+
+    impl Future for YieldTimes {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 == 0 {
+                return Poll::Ready(());
+            }
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    // The spawn queue is global: the executor tests run one at a time.
+    static SERIAL: StdMutex<()> = StdMutex::new(());
+
+    #[test]
+    fn runs_spawned_tasks_in_order_and_counts_them() {
+        let _guard = SERIAL.lock().unwrap();
+        let order = Arc::new(StdMutex::new(Vec::new()));
+        let before = counts().finished;
+        for i in 0..100 {
+            let order = Arc::clone(&order);
+            spawn("t", async move { order.lock().unwrap().push(i) }).unwrap();
+        }
+        let mut executor = Executor::new();
+        let polls = executor.run_ready();
+        assert_eq!(polls, 100);
+        assert_eq!(*order.lock().unwrap(), (0..100).collect::<Vec<_>>());
+        assert_eq!(executor.task_count(), 0);
+        assert_eq!(counts().finished - before, 100);
+    }
+
+    #[test]
+    fn woken_tasks_run_again_and_duplicate_wakes_are_merged() {
+        let _guard = SERIAL.lock().unwrap();
+        spawn("yield", YieldTimes(5)).unwrap();
+        let mut executor = Executor::new();
+        // One initial poll plus five self-wakes.
+        assert_eq!(executor.run_ready(), 6);
+        assert_eq!(executor.task_count(), 0);
+    }
+
+    #[test]
+    fn tasks_spawn_tasks() {
+        let _guard = SERIAL.lock().unwrap();
+        let done = Arc::new(AtomicU64::new(0));
+        let inner_done = Arc::clone(&done);
+        spawn("parent", async move {
+            for _ in 0..10 {
+                let done = Arc::clone(&inner_done);
+                spawn("child", async move {
+                    done.fetch_add(1, Ordering::SeqCst);
+                })
+                .unwrap();
+            }
+        })
+        .unwrap();
+        let mut executor = Executor::new();
+        executor.run_ready();
+        assert_eq!(done.load(Ordering::SeqCst), 10);
+        assert_eq!(executor.task_count(), 0);
+    }
+
+    #[test]
+    fn a_pending_task_without_wake_is_not_polled_again() {
+        let _guard = SERIAL.lock().unwrap();
+        let waker_slot: Arc<StdMutex<Option<Waker>>> = Arc::new(StdMutex::new(None));
+        let slot = Arc::clone(&waker_slot);
+        let polls = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&polls);
+        spawn(
+            "waiter",
+            core::future::poll_fn(move |cx| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                if slot.lock().unwrap().replace(cx.waker().clone()).is_some() {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }),
+        )
+        .unwrap();
+        let mut executor = Executor::new();
+        executor.run_ready();
+        executor.run_ready();
+        assert_eq!(polls.load(Ordering::SeqCst), 1, "not polled without a wake");
+        // A wake from "elsewhere" (as an interrupt would) runs it again.
+        waker_slot.lock().unwrap().as_ref().unwrap().wake_by_ref();
+        waker_slot.lock().unwrap().as_ref().unwrap().wake_by_ref();
+        assert_eq!(executor.run_ready(), 1);
+        assert_eq!(executor.task_count(), 0);
+    }
+}

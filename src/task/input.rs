@@ -1,0 +1,53 @@
+//! Input as streams: the keyboard's scancodes and the serial port's bytes,
+//! each from the queue its interrupt handler fills, woken through the
+//! driver's `AtomicWaker`.
+
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use futures_util::stream::Stream;
+use futures_util::task::AtomicWaker;
+
+use crate::drivers::{ps2, serial};
+use crate::queue::ByteQueue;
+
+/// A stream of the bytes an interrupt handler queues.
+pub struct QueueStream<const N: usize> {
+    queue: &'static ByteQueue<N>,
+    waker: &'static AtomicWaker,
+}
+
+impl<const N: usize> Stream for QueueStream<N> {
+    type Item = u8;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u8>> {
+        if let Some(byte) = self.queue.pop() {
+            return Poll::Ready(Some(byte));
+        }
+        // Register, then look again: a byte queued in between is not lost.
+        self.waker.register(cx.waker());
+        match self.queue.pop() {
+            Some(byte) => {
+                self.waker.take();
+                Poll::Ready(Some(byte))
+            }
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// Scancodes from the PS/2 keyboard. One reader at a time.
+pub fn scancodes() -> QueueStream<256> {
+    QueueStream {
+        queue: &ps2::SCANCODES,
+        waker: &ps2::SCANCODE_WAKER,
+    }
+}
+
+/// Bytes received on COM1. One reader at a time.
+pub fn serial_bytes() -> QueueStream<1024> {
+    QueueStream {
+        queue: &serial::INPUT,
+        waker: &serial::INPUT_WAKER,
+    }
+}

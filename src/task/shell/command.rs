@@ -1,0 +1,283 @@
+//! The shell's commands and their parser. Pure logic, tested on the host.
+
+use core::fmt;
+use core::time::Duration;
+
+/// A parsed command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command<'a> {
+    /// List the commands.
+    Help,
+    /// Print the rest of the line.
+    Echo(&'a str),
+    /// Clear the screen.
+    Clear,
+    /// Time since boot.
+    Uptime,
+    /// Frame and heap statistics.
+    Mem,
+    /// The running tasks.
+    Tasks,
+    /// The timer tick count.
+    Ticks,
+    /// Interrupt and input counters.
+    Irq,
+    /// Wait (shows the timer future working).
+    Sleep(Duration),
+    /// Restart the machine.
+    Reboot,
+    /// Stop the machine.
+    Halt,
+}
+
+/// A command's name, arguments and what it does, for `help`.
+pub struct CommandHelp {
+    /// The word that runs it.
+    pub name: &'static str,
+    /// Its arguments.
+    pub args: &'static str,
+    /// What it does.
+    pub about: &'static str,
+}
+
+/// Every command, in the order `help` lists them.
+pub const COMMANDS: &[CommandHelp] = &[
+    CommandHelp {
+        name: "help",
+        args: "",
+        about: "list the commands",
+    },
+    CommandHelp {
+        name: "echo",
+        args: "TEXT",
+        about: "print TEXT",
+    },
+    CommandHelp {
+        name: "clear",
+        args: "",
+        about: "clear the screen",
+    },
+    CommandHelp {
+        name: "uptime",
+        args: "",
+        about: "time since boot",
+    },
+    CommandHelp {
+        name: "mem",
+        args: "",
+        about: "physical frames and heap statistics",
+    },
+    CommandHelp {
+        name: "tasks",
+        args: "",
+        about: "the running tasks",
+    },
+    CommandHelp {
+        name: "ticks",
+        args: "",
+        about: "timer ticks since boot",
+    },
+    CommandHelp {
+        name: "irq",
+        args: "",
+        about: "interrupt and input counters",
+    },
+    CommandHelp {
+        name: "sleep",
+        args: "N[ms]",
+        about: "wait N seconds (or N ms) on a timer",
+    },
+    CommandHelp {
+        name: "reboot",
+        args: "",
+        about: "restart the machine",
+    },
+    CommandHelp {
+        name: "halt",
+        args: "",
+        about: "stop the machine",
+    },
+];
+
+/// The longest `sleep` allowed.
+pub const MAX_SLEEP: Duration = Duration::from_secs(3600);
+
+/// Why a line is not a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError<'a> {
+    /// The line is empty.
+    Empty,
+    /// No command has this name.
+    Unknown(&'a str),
+    /// The command takes no arguments.
+    UnexpectedArgument(&'static str),
+    /// The argument is missing or wrong.
+    BadArgument {
+        /// The command.
+        command: &'static str,
+        /// What is wrong.
+        problem: &'static str,
+    },
+}
+
+impl fmt::Display for ParseError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => Ok(()),
+            Self::Unknown(word) => {
+                write!(f, "unknown command: {word} (type help for the list)")
+            }
+            Self::UnexpectedArgument(command) => write!(f, "{command} takes no arguments"),
+            Self::BadArgument { command, problem } => {
+                let args = COMMANDS
+                    .iter()
+                    .find(|c| c.name == *command)
+                    .map_or("", |c| c.args);
+                write!(f, "{command}: {problem} (usage: {command} {args})")
+            }
+        }
+    }
+}
+
+/// Parses `N`, `N.M` (seconds) or `Nms` (milliseconds).
+fn parse_duration(text: &str) -> Result<Duration, &'static str> {
+    let (number, millis) = match text.strip_suffix("ms") {
+        Some(number) => (number, true),
+        None => (text.strip_suffix('s').unwrap_or(text), false),
+    };
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !(fraction.is_empty() || digits(fraction)) {
+        return Err("not a number");
+    }
+    let whole: u64 = whole.parse().map_err(|_| "number too large")?;
+    // Up to nine decimals count, as nanoseconds of the unit.
+    let mut nanos: u64 = 0;
+    for (i, digit) in fraction.bytes().take(9).enumerate() {
+        nanos += u64::from(digit - b'0') * 10u64.pow(8 - i as u32);
+    }
+    let duration = if millis {
+        Duration::from_millis(whole).checked_add(Duration::from_nanos(nanos / 1000))
+    } else {
+        Duration::from_secs(whole).checked_add(Duration::from_nanos(nanos))
+    }
+    .ok_or("number too large")?;
+    if duration > MAX_SLEEP {
+        return Err("at most one hour");
+    }
+    Ok(duration)
+}
+
+/// Parses one command line.
+pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
+    let line = line.trim();
+    let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let rest = rest.trim_start();
+    let no_args = |command: Command<'static>, name: &'static str| {
+        if rest.is_empty() {
+            Ok(command)
+        } else {
+            Err(ParseError::UnexpectedArgument(name))
+        }
+    };
+    match word {
+        "" => Err(ParseError::Empty),
+        "help" => no_args(Command::Help, "help"),
+        "echo" => Ok(Command::Echo(rest)),
+        "clear" => no_args(Command::Clear, "clear"),
+        "uptime" => no_args(Command::Uptime, "uptime"),
+        "mem" => no_args(Command::Mem, "mem"),
+        "tasks" => no_args(Command::Tasks, "tasks"),
+        "ticks" => no_args(Command::Ticks, "ticks"),
+        "irq" => no_args(Command::Irq, "irq"),
+        "reboot" => no_args(Command::Reboot, "reboot"),
+        "halt" => no_args(Command::Halt, "halt"),
+        "sleep" => {
+            let mut args = rest.split_whitespace();
+            let bad = |problem| ParseError::BadArgument {
+                command: "sleep",
+                problem,
+            };
+            let arg = args.next().ok_or(bad("how long?"))?;
+            if args.next().is_some() {
+                return Err(bad("one argument only"));
+            }
+            parse_duration(arg).map(Command::Sleep).map_err(bad)
+        }
+        other => Err(ParseError::Unknown(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::format;
+
+    #[test]
+    fn commands_parse() {
+        assert_eq!(parse("help"), Ok(Command::Help));
+        assert_eq!(parse("  mem  "), Ok(Command::Mem));
+        assert_eq!(
+            parse("echo hello   world"),
+            Ok(Command::Echo("hello   world"))
+        );
+        assert_eq!(parse("echo"), Ok(Command::Echo("")));
+        assert_eq!(parse("sleep 2"), Ok(Command::Sleep(Duration::from_secs(2))));
+        assert_eq!(
+            parse("sleep 1.5"),
+            Ok(Command::Sleep(Duration::from_millis(1500)))
+        );
+        assert_eq!(
+            parse("sleep 250ms"),
+            Ok(Command::Sleep(Duration::from_millis(250)))
+        );
+        assert_eq!(
+            parse("sleep 0.25s"),
+            Ok(Command::Sleep(Duration::from_millis(250)))
+        );
+        assert_eq!(parse(""), Err(ParseError::Empty));
+        assert_eq!(parse("   "), Err(ParseError::Empty));
+    }
+
+    #[test]
+    fn every_listed_command_parses() {
+        for command in COMMANDS {
+            let line = match command.name {
+                "sleep" => "sleep 1",
+                name => name,
+            };
+            assert!(parse(line).is_ok(), "{line}");
+        }
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        let message = |line| format!("{}", parse(line).unwrap_err());
+        assert_eq!(
+            message("frobnicate now"),
+            "unknown command: frobnicate (type help for the list)"
+        );
+        assert_eq!(message("mem please"), "mem takes no arguments");
+        assert_eq!(message("sleep"), "sleep: how long? (usage: sleep N[ms])");
+        assert_eq!(
+            message("sleep soon"),
+            "sleep: not a number (usage: sleep N[ms])"
+        );
+        assert_eq!(
+            message("sleep -1"),
+            "sleep: not a number (usage: sleep N[ms])"
+        );
+        assert_eq!(
+            message("sleep 1 2"),
+            "sleep: one argument only (usage: sleep N[ms])"
+        );
+        assert_eq!(
+            message("sleep 99999"),
+            "sleep: at most one hour (usage: sleep N[ms])"
+        );
+        assert_eq!(
+            message("sleep 99999999999999999999999"),
+            "sleep: number too large (usage: sleep N[ms])"
+        );
+    }
+}
