@@ -105,7 +105,7 @@ class Machine:
     def __enter__(self):
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT)
         threading.Thread(target=self._collect, daemon=True).start()
         return self
@@ -129,6 +129,11 @@ class Machine:
                 return
             with self.lock:
                 self.output += chunk
+
+    def send_serial(self, data):
+        """Sends bytes to the guest's COM1, as a terminal would."""
+        self.process.stdin.write(data if isinstance(data, bytes) else data.encode())
+        self.process.stdin.flush()
 
     def text(self):
         """Everything the serial port said so far, CR LF folded to LF."""
@@ -205,6 +210,13 @@ class Machine:
         """Types a sequence of keys, each a qcode or a tuple of qcodes."""
         for key in keys:
             self.send_key(*(key if isinstance(key, tuple) else (key,)))
+
+    QCODES = {" ": "spc", "\n": "ret", "-": "minus", ".": "dot", "/": "slash", "=": "equal"}
+
+    def type_line(self, line):
+        """Types plain text (lower-case letters, digits, space, - . / =)
+        on the PS/2 keyboard, then Enter."""
+        self.type_text([self.QCODES.get(c, c) for c in line] + ["ret"])
 
     def screendump(self, path):
         self.command("screendump", filename=str(path))

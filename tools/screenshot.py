@@ -52,7 +52,7 @@ def ppm_to_png(ppm, png):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--firmware", choices=("bios", "uefi"), default="bios")
-    parser.add_argument("--wait", default=" is up in ")
+    parser.add_argument("--wait", default="pyrite> ")
     parser.add_argument("out")
     options = parser.parse_args()
     with qemu.Machine(qemu.ROOT / "build" / "pyrite.iso", firmware=options.firmware) as m:

@@ -20,7 +20,6 @@ ROOT = qemu.ROOT
 ISO = ROOT / "build" / "pyrite.iso"
 KERNEL = ROOT / "target" / "x86_64-unknown-none" / "release" / "pyrite"
 READY = " is up in "
-ECHO_LINE = "Keys typed on the keyboard are echoed here."
 BOOT_TIMEOUT = 60  # generous: this checks behaviour; make bench measures speed
 
 TESTS = []
@@ -117,7 +116,7 @@ def command_line_sets_log_level_and_reports_unknown_options():
     iso = iso_with_options("log=warn")
     try:
         with qemu.Machine(iso, firmware="bios") as m:
-            seen = m.wait_for(ECHO_LINE, BOOT_TIMEOUT)
+            seen = m.wait_for("pyrite> ", BOOT_TIMEOUT)
             assert seen is not None, m.text()[-2000:]
             log = m.text()
             assert "] INFO " not in log, f"log=warn still showed info lines:\n{log}"
@@ -125,19 +124,150 @@ def command_line_sets_log_level_and_reports_unknown_options():
         iso.unlink()
 
 
+PROMPT = "pyrite> "
+
+
+def boot_to_prompt(machine, what="BIOS"):
+    boot_to_ready(machine, what)
+    assert machine.wait_for(PROMPT, 10) is not None, f"{what}: no prompt:\n{machine.text()[-1000:]}"
+
+
+def wait_for_count(machine, needle, count, timeout=20):
+    """Waits until `needle` has appeared `count` times on serial."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if machine.text().count(needle) >= count:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 @system_test
-def keyboard_keys_are_decoded_in_order():
+def ready_line_comes_right_before_the_first_prompt():
     with qemu.Machine(ISO, firmware="bios") as m:
-        boot_to_ready(m, "BIOS")
-        assert m.wait_for(ECHO_LINE, 10) is not None
-        m.type_text(["p", "y", "r", "i", "t", "x", "backspace", "e", ("shift", "1"),
-                     "spc", ("shift", "o"), "k"])
-        seen = m.wait_for("e! Ok", 20)
-        assert seen is not None, f"typed keys did not arrive:\n{m.text()[-500:]}"
-        # Backspace erases on a terminal: back, space, back.
-        assert "pyritx\b \be! Ok" in m.text(), repr(m.text()[-100:])
+        boot_to_prompt(m)
+        lines = m.text().split("\n")
+        ready = next(i for i, line in enumerate(lines) if READY in line)
+        assert lines[ready + 1].startswith(PROMPT), lines[ready:ready + 3]
+
+
+@system_test
+def keyboard_typing_with_shift_and_backspace():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        m.type_text(["e", "c", "h", "o", "spc", "p", "y", "r", "i", "t", "x", "backspace", "e",
+                     ("shift", "1"), "spc", ("shift", "o"), "k", "ret"])
+        assert wait_for_count(m, "\npyrite! Ok\n", 1), f"typed keys did not arrive:\n{m.text()[-500:]}"
+        # The echo erased the x (back, space, back), then the command printed the line.
+        assert "echo pyritx\b \be! Ok\npyrite! Ok\n" + PROMPT in m.text(), repr(m.text()[-200:])
         screen = [m.vga_text_line(row) for row in range(25)]
-        assert any(line.startswith("pyrite! Ok") for line in screen), "\n".join(screen)
+        assert "pyrite> echo pyrite! Ok" in screen and "pyrite! Ok" in screen, "\n".join(screen)
+
+
+@system_test
+def help_lists_the_commands():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        m.type_line("help")
+        assert wait_for_count(m, PROMPT, 2)
+        out = m.text().split(PROMPT + "help\n", 1)[1]
+        for command in ("help", "echo", "clear", "uptime", "mem", "tasks", "ticks", "irq",
+                        "sleep", "reboot", "halt"):
+            assert f"\n  {command}" in out, f"help lacks {command}:\n{out}"
+
+
+@system_test
+def unknown_commands_and_bad_arguments_get_an_error_and_a_new_prompt():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        m.type_line("frobnicate")
+        assert wait_for_count(m, PROMPT, 2)
+        m.type_line("sleep soon")
+        assert wait_for_count(m, PROMPT, 3)
+        m.type_line("mem now")
+        assert wait_for_count(m, PROMPT, 4)
+        text = m.text()
+        assert "unknown command: frobnicate (type help for the list)\n" + PROMPT in text, text[-500:]
+        assert "sleep: not a number (usage: sleep N[ms])\n" + PROMPT in text, text[-500:]
+        assert "mem takes no arguments\n" + PROMPT in text, text[-500:]
+        assert "PANIC" not in text and "EXCEPTION" not in text
+
+
+@system_test
+def the_serial_console_is_a_shell_too():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        m.send_serial(b"echo over serial\r")
+        assert wait_for_count(m, "over serial", 2), m.text()[-500:]
+        m.send_serial(b"ticsk\x7f\x7fks\r")
+        assert wait_for_count(m, " ticks\n", 1), m.text()[-500:]
+        m.send_serial(b"\x1b[A\x1b[A\r")  # history: up twice -> "echo over serial"
+        assert wait_for_count(m, "over serial", 4), m.text()[-500:]
+        screen = "\n".join(m.vga_text_line(row) for row in range(25))
+        assert "pyrite> echo over serial" in screen, screen
+
+
+@system_test
+def mem_shows_plausible_numbers():
+    with qemu.Machine(ISO, firmware="bios", memory="256M") as m:
+        boot_to_prompt(m)
+        m.type_line("mem")
+        assert wait_for_count(m, PROMPT, 2)
+        out = m.text().split(PROMPT + "mem\n", 1)[1]
+        frames = [int(w) for w in out.split("\n")[0].replace(",", " ").split() if w.isdigit()]
+        total, free, used = frames[0], frames[1], frames[2]
+        assert 60_000 < total <= 65_536 and total == free + used and used < 2000, out
+        assert "heap (fixed-size blocks): " in out and " 0 failed" in out, out
+
+
+@system_test
+def sleep_and_uptime_use_the_timer():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        start = time.monotonic()
+        m.type_line("sleep 1")
+        assert wait_for_count(m, PROMPT, 2, timeout=30)
+        took = time.monotonic() - start
+        assert "slept 100 ticks (1000 ms asked)" in m.text(), m.text()[-300:]
+        assert 0.9 < took < 10, took
+        m.type_line("uptime")
+        assert wait_for_count(m, PROMPT, 3)
+        assert "ticks at 100 Hz)" in m.text()
+
+
+@system_test
+def reboot_resets_the_machine():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        m.type_line("reboot")
+        # QEMU runs with -no-reboot: a reset ends it with status 0.
+        status = m.wait_exit(20)
+        assert status == 0, f"QEMU status {status}:\n{m.text()[-500:]}"
+        assert "rebooting..." in m.text()
+        assert "triple fault" not in m.text(), "the reset line did not work"
+
+
+@system_test
+def keyboard_flood_is_survived_and_drops_are_reported():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        # 500 keys as fast as QMP takes them, without waiting for the guest.
+        for i in range(500):
+            m.command("send-key", keys=[{"type": "qcode", "data": "abcdefghij"[i % 10]}],
+                      **{"hold-time": 1})
+        time.sleep(2)
+        # Whatever arrived is one long line: submit it (an unknown command).
+        m.send_key("ret")
+        assert wait_for_count(m, PROMPT, 2, timeout=30), m.text()[-800:]
+        m.type_line("irq")
+        assert wait_for_count(m, "keyboard: ", 1, timeout=30), m.text()[-800:]
+        text = m.text()
+        assert "scancodes dropped (queue of 255)" in text, text[-800:]
+        typed = text.split(PROMPT, 2)[1].split("\n")[0]
+        print(f"    {len(typed)} of 500 keys reached the line editor (it keeps 256); "
+              + text[text.index("keyboard: "):].split("\n")[0])
+        m.type_line("echo alive")
+        assert wait_for_count(m, "\nalive\n", 1), text[-500:]
 
 
 def usable_mib(log):

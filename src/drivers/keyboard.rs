@@ -17,7 +17,11 @@ impl KeyDecoder {
     /// A decoder with no modifier held.
     pub const fn new() -> Self {
         Self {
-            keyboard: PS2Keyboard::new(ScancodeSet1::new(), Layout {}, HandleControl::Ignore),
+            keyboard: PS2Keyboard::new(
+                ScancodeSet1::new(),
+                Layout {},
+                HandleControl::MapLettersToUnicode,
+            ),
         }
     }
 

@@ -192,15 +192,40 @@ impl Executor {
         }
     }
 
-    /// Runs tasks until all have finished, halting while none is ready.
+    /// Runs tasks until `done()` says so, halting while none is ready.
+    /// Returns how many polls and halts it made.
     #[cfg(target_os = "none")]
-    pub fn run_until_done(&mut self) {
+    pub fn run_until(&mut self, mut done: impl FnMut() -> bool) -> RunStats {
+        let mut stats = RunStats::default();
         loop {
-            self.run_ready();
-            if self.tasks.is_empty() && SPAWNED.lock().is_empty() {
-                return;
+            stats.polls += self.run_ready();
+            if done() {
+                return stats;
+            }
+            if self.idle() {
+                stats.halts += 1;
             }
             crate::interrupts::wait_for_interrupt_if(|| self.idle());
+        }
+    }
+}
+
+/// What [`Executor::run_until`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Task polls.
+    pub polls: usize,
+    /// Times the executor halted the CPU for want of work.
+    pub halts: usize,
+}
+
+impl Drop for Executor {
+    /// Tasks that never finished are dropped with the executor.
+    fn drop(&mut self) {
+        let mut table = TABLE.lock();
+        for id in self.tasks.keys() {
+            table.remove(id);
+            ALIVE.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }

@@ -1,0 +1,158 @@
+//! The executor in QEMU: many tasks, wake-ups from the timer interrupt,
+//! sleep accuracy, and halting while idle.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::time::Duration;
+
+use pyrite::interrupts::timer as ticks;
+use pyrite::task::executor::{self, Executor};
+use pyrite::task::timer::{self, Interval};
+use pyrite::{println, time};
+use spin::Mutex;
+
+pyrite::test_kernel!(
+    ten_thousand_tasks_complete_in_spawn_order,
+    tasks_spawn_tasks,
+    a_task_is_woken_from_the_timer_interrupt,
+    sleep_is_accurate_to_one_tick,
+    interval_ticks_without_drift,
+    idle_executor_halts_and_loses_nothing,
+);
+
+fn ten_thousand_tasks_complete_in_spawn_order() {
+    let order = Arc::new(Mutex::new(Vec::with_capacity(10_000)));
+    let mut executor = Executor::new();
+    let start = pyrite::arch::read_tsc();
+    for i in 0..10_000u32 {
+        let order = Arc::clone(&order);
+        executor::spawn("numbered", async move { order.lock().push(i) }).unwrap();
+    }
+    let stats = executor.run_until(|| order.lock().len() == 10_000);
+    let elapsed =
+        time::ticks_to_duration(pyrite::arch::read_tsc() - start, time::tsc_hz().unwrap());
+    let order = order.lock();
+    assert!(
+        order.iter().copied().eq(0..10_000),
+        "tasks ran out of order"
+    );
+    assert_eq!(stats.polls, 10_000, "each task polled exactly once");
+    assert_eq!(executor.task_count(), 0);
+    println!(
+        "  10 000 tasks spawned and completed in {} ms ({} tasks/s)",
+        elapsed.as_millis(),
+        10_000 * 1_000_000 / elapsed.as_micros().max(1)
+    );
+}
+
+fn tasks_spawn_tasks() {
+    let done = Arc::new(AtomicU64::new(0));
+    let mut executor = Executor::new();
+    let inner = Arc::clone(&done);
+    executor::spawn("parent", async move {
+        for _ in 0..100 {
+            let done = Arc::clone(&inner);
+            executor::spawn("child", async move {
+                done.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+        }
+    })
+    .unwrap();
+    executor.run_until(|| done.load(Ordering::SeqCst) == 100);
+    assert_eq!(executor.task_count(), 0);
+}
+
+fn a_task_is_woken_from_the_timer_interrupt() {
+    let woke = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&woke);
+    let mut executor = Executor::new();
+    executor::spawn("timers", timer::run_timers()).unwrap();
+    let deadline = ticks::ticks() + 5;
+    executor::spawn("sleeper", async move {
+        timer::sleep_until(deadline).await;
+        flag.store(true, Ordering::SeqCst);
+    })
+    .unwrap();
+    executor.run_until(|| woke.load(Ordering::SeqCst));
+    assert!(ticks::ticks() >= deadline);
+}
+
+fn sleep_is_accurate_to_one_tick() {
+    let done = Arc::new(Mutex::new(None));
+    let result = Arc::clone(&done);
+    let mut executor = Executor::new();
+    executor::spawn("timers", timer::run_timers()).unwrap();
+    executor::spawn("sleeper", async move {
+        let (tick0, tsc0) = (ticks::ticks(), pyrite::arch::read_tsc());
+        timer::sleep(Duration::from_millis(200)).await;
+        *result.lock() = Some((ticks::ticks() - tick0, pyrite::arch::read_tsc() - tsc0));
+    })
+    .unwrap();
+    executor.run_until(|| done.lock().is_some());
+    let (slept_ticks, tsc) = done.lock().unwrap();
+    let elapsed = time::ticks_to_duration(tsc, time::tsc_hz().unwrap());
+    println!(
+        "  sleep(200 ms): {slept_ticks} ticks, {} us by the TSC",
+        elapsed.as_micros()
+    );
+    // 200 ms is 20 ticks at 100 Hz; the start may fall anywhere in a tick.
+    assert!((20..=21).contains(&slept_ticks), "{slept_ticks} ticks");
+    let tick = ticks::ticks_to_duration(1);
+    assert!(
+        elapsed + tick >= Duration::from_millis(200),
+        "woke early: {elapsed:?}"
+    );
+    assert!(
+        elapsed <= Duration::from_millis(200) + tick,
+        "woke late: {elapsed:?}"
+    );
+}
+
+fn interval_ticks_without_drift() {
+    let count = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&count);
+    let mut executor = Executor::new();
+    executor::spawn("timers", timer::run_timers()).unwrap();
+    let start = ticks::ticks();
+    executor::spawn("interval", async move {
+        let mut interval = Interval::new(Duration::from_millis(30));
+        for _ in 0..10 {
+            interval.tick().await;
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    })
+    .unwrap();
+    executor.run_until(|| count.load(Ordering::SeqCst) == 10);
+    let elapsed = ticks::ticks() - start;
+    assert!((30..=31).contains(&elapsed), "10 x 3 ticks took {elapsed}");
+}
+
+fn idle_executor_halts_and_loses_nothing() {
+    let done = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&done);
+    let mut executor = Executor::new();
+    executor::spawn("timers", timer::run_timers()).unwrap();
+    let start = ticks::ticks();
+    executor::spawn("sleeper", async move {
+        timer::sleep(Duration::from_millis(500)).await;
+        flag.store(true, Ordering::SeqCst);
+    })
+    .unwrap();
+    let stats = executor.run_until(|| done.load(Ordering::SeqCst));
+    let elapsed = ticks::ticks() - start;
+    println!(
+        "  {elapsed} ticks passed with {} polls and {} halts",
+        stats.polls, stats.halts
+    );
+    assert!(elapsed >= 50);
+    // Tasks ran only when woken: a handful of polls, not one per tick.
+    assert!(stats.polls <= 6, "{} polls", stats.polls);
+    // The CPU slept through the ticks in between.
+    assert!(stats.halts as u64 >= elapsed - 2, "{} halts", stats.halts);
+}
