@@ -1,4 +1,6 @@
 # Pyrite's entry points. Each target installs what it needs first (tools/setup).
+# FEATURES=heap-crate (or heap-bump, heap-linked-list) picks another heap design.
+FEATURES ?=
 KERNEL := target/x86_64-unknown-none/release/pyrite
 ISO    := build/pyrite.iso
 SETUP  := @PYRITE_SETUP_QUIET=1 tools/setup
@@ -12,7 +14,7 @@ setup:
 
 kernel:
 	$(SETUP)
-	cargo build --release
+	cargo build --release $(if $(FEATURES),--features $(FEATURES))
 
 iso: kernel
 	tools/mkiso $(KERNEL) $(ISO)

@@ -53,11 +53,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--firmware", choices=("bios", "uefi"), default="bios")
     parser.add_argument("--wait", default="pyrite> ")
+    parser.add_argument("--type", action="append", default=[],
+                        help="a command line to type at the prompt first (repeatable)")
     parser.add_argument("out")
     options = parser.parse_args()
     with qemu.Machine(qemu.ROOT / "build" / "pyrite.iso", firmware=options.firmware) as m:
         if m.wait_for(options.wait, 60) is None:
             sys.exit(f"{options.wait!r} did not appear:\n{m.text()[-2000:]}")
+        for line in options.type:
+            m.type_line(line)
+            time.sleep(1.0)
         time.sleep(0.5)
         with tempfile.TemporaryDirectory() as tmp:
             ppm = Path(tmp) / "screen.ppm"
