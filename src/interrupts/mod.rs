@@ -75,10 +75,10 @@ pub fn init(options: IdtOptions) -> Result<(), InterruptError> {
     timer::init();
     x86_64::instructions::interrupts::enable();
     log::info!(
-        "interrupts on: timer at {} Hz, keyboard {}, serial input {}, {} IST stacks",
+        "interrupts on: timer {} Hz, keyboard {}, serial {}, {} IST stacks",
         timer::TIMER_HZ,
-        if keyboard { "on IRQ 1" } else { "absent" },
-        if serial { "on IRQ 4" } else { "absent" },
+        if keyboard { "IRQ 1" } else { "absent" },
+        if serial { "IRQ 4" } else { "absent" },
         gdt::IST_STACKS
     );
     Ok(())

@@ -130,18 +130,18 @@ fn print_memory() {
     }
     let stats = heap::stats();
     println!(
-        "heap ({}): {} in use in {} blocks, peak {}, {} allocations, {} failed",
+        "heap ({}): {} in use in {} blocks, peak {}",
         heap::design_name(),
         ByteSize(stats.in_use as u64),
         stats.live,
         ByteSize(stats.peak as u64),
-        stats.allocations,
-        stats.failed
     );
     println!(
-        "heap size: {} of at most {}",
+        "heap size: {} of at most {}; {} allocations, {} failed",
         ByteSize(stats.size as u64),
-        ByteSize(stats.limit as u64)
+        ByteSize(stats.limit as u64),
+        stats.allocations,
+        stats.failed
     );
 }
 
