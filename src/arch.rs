@@ -32,3 +32,13 @@ pub fn triple_fault() -> ! {
         core::arch::asm!("int3", options(noreturn));
     }
 }
+
+/// Runs `f` with interrupts off on the kernel target (on the host, where
+/// the code is unit-tested, it just runs `f`).
+#[inline]
+pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_os = "none")]
+    return x86_64::instructions::interrupts::without_interrupts(f);
+    #[cfg(not(target_os = "none"))]
+    return f();
+}

@@ -13,12 +13,16 @@ use crate::testing;
 
 static REPORTING: AtomicBool = AtomicBool::new(false);
 
-/// Prepares the console for a last message. Returns false if a report is
-/// already under way (a fault inside the report), in which case the caller
-/// must not print again.
-fn begin_last_words() -> bool {
+/// Prepares the console for a last message: interrupts off, console locks
+/// released. Returns false if a report is already under way (a fault inside
+/// the report); the caller must then not print again, and a fixed line goes
+/// straight to COM1 instead.
+pub fn begin_last_words() -> bool {
     x86_64::instructions::interrupts::disable();
     if REPORTING.swap(true, Ordering::SeqCst) {
+        crate::drivers::serial::emergency_write(
+            b"\r\n*** another fault while reporting a fault; halted ***\r\n",
+        );
         return false;
     }
     // SAFETY: interrupts are off and this is the only CPU running kernel code,

@@ -91,6 +91,9 @@ pub fn run_tests(kernel: &'static str, tests: &[TestCase]) -> ! {
 /// The panic handler of test kernels: marks the running test as failed,
 /// prints the panic, and exits QEMU with the failure code.
 pub fn test_panic(info: &PanicInfo<'_>) -> ! {
+    if !panic::begin_last_words() {
+        exit_qemu(QemuExitCode::Failed);
+    }
     if let Some((kernel, name)) = current() {
         println!("test {kernel}::{name} ... FAILED");
     }
@@ -114,6 +117,9 @@ pub fn expect_panic(kernel: &'static str, test: TestCase) -> ! {
 
 /// The panic handler for [`expect_panic`]: the panic is the test passing.
 pub fn expected_panic(info: &PanicInfo<'_>) -> ! {
+    if !panic::begin_last_words() {
+        exit_qemu(QemuExitCode::Failed);
+    }
     match current() {
         Some((kernel, name)) => {
             println!("test {kernel}::{name} ... ok");
@@ -166,6 +172,10 @@ fn check_expected_exception(ctx: &InterruptContext) {
     let Some(&(kernel, expected)) = EXPECTED.get() else {
         return;
     };
+    // From here on the test ends: take the console whatever held it.
+    if !panic::begin_last_words() {
+        exit_qemu(QemuExitCode::Failed);
+    }
     let vector = ctx.vector as u8;
     let (mnemonic, name) = exceptions::name(vector);
     if vector != expected.vector {
@@ -174,8 +184,8 @@ fn check_expected_exception(ctx: &InterruptContext) {
             expected.name,
             exceptions::name(expected.vector).1
         );
-        // Fall through: the exception handler reports it and exits.
-        return;
+        exceptions::report(ctx);
+        exit_qemu(QemuExitCode::Failed);
     }
     // The kernel's own report, exactly as a real fault would print it.
     exceptions::report(ctx);
@@ -191,6 +201,7 @@ fn check_expected_exception(ctx: &InterruptContext) {
         }
         Err(why) => {
             println!("test {kernel}::{} ... FAILED ({why})", expected.name);
+            exit_qemu(QemuExitCode::Failed)
         }
     }
 }

@@ -47,7 +47,7 @@ def kernel_log(machine):
     """The kernel's own lines: from its first log line on (GRUB's output before
     it is not the kernel's)."""
     text = machine.text()
-    start = text.find("] INFO  pyrite: Pyrite ")
+    start = text.find("] INFO  init: Pyrite ")
     assert start >= 0, "no kernel banner on serial"
     return text[text.rfind("\n", 0, start) + 1:]
 
@@ -110,7 +110,7 @@ def command_line_sets_log_level_and_reports_unknown_options():
             log = kernel_log(m)
             assert "command line: \"log=debug frobnicate=3\"" in log, log
             assert "DEBUG" in log, f"log=debug showed no debug lines:\n{log}"
-            assert 'WARN  pyrite: unknown kernel option "frobnicate=3" ignored' in log, log
+            assert 'WARN  init: unknown kernel option "frobnicate=3" ignored' in log, log
     finally:
         iso.unlink()
     iso = iso_with_options("log=warn")

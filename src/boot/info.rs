@@ -4,7 +4,8 @@
 use core::fmt;
 
 use multiboot2::{
-    BootInformation, BootInformationHeader, ElfSectionExt, ElfSectionFlags, MemoryAreaType,
+    BootInformation, BootInformationHeader, EFIMemoryAreaType, ElfSectionExt, ElfSectionFlags,
+    FramebufferType, MemoryAreaType,
 };
 use x86_64::PhysAddr;
 
@@ -37,6 +38,74 @@ impl From<MemoryAreaType> for MemoryKind {
             MemoryAreaType::Custom(code) => Self::Other(code),
         }
     }
+}
+
+/// A linear framebuffer GRUB set up (Multiboot2 spec 3.6.12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FramebufferInfo {
+    /// Physical address of the first pixel.
+    pub address: PhysAddr,
+    /// Bytes per line.
+    pub pitch: u32,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Bits per pixel.
+    pub bpp: u8,
+    /// How pixels are encoded.
+    pub kind: FramebufferKind,
+}
+
+impl FramebufferInfo {
+    /// The framebuffer's bytes in physical memory.
+    pub fn range(&self) -> PhysRange {
+        let len = u64::from(self.pitch) * u64::from(self.height);
+        PhysRange::new(self.address, self.address + len)
+    }
+}
+
+/// A colour channel's place in an RGB pixel: `size` bits from bit `position`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColourField {
+    /// Lowest bit.
+    pub position: u8,
+    /// Width in bits.
+    pub size: u8,
+}
+
+/// What a framebuffer's pixels are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FramebufferKind {
+    /// Direct colour with these channels.
+    Rgb {
+        /// Red.
+        red: ColourField,
+        /// Green.
+        green: ColourField,
+        /// Blue.
+        blue: ColourField,
+    },
+    /// EGA text mode (the VGA text buffer).
+    Text,
+    /// Palette-indexed colour (not drawn on by Pyrite).
+    Indexed,
+}
+
+/// What the boot information says about ACPI's root pointer. Multiboot2
+/// hands over a copy of the RSDP (spec 3.6.16, 3.6.17).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcpiRoot {
+    /// ACPI revision: 0 for 1.0, 2 and up for the extended RSDP.
+    pub revision: u8,
+    /// The OEM id.
+    pub oem_id: [u8; 6],
+    /// Physical address of the RSDT (from an ACPI 1.0 RSDP).
+    pub rsdt: Option<u64>,
+    /// Physical address of the XSDT (revision 2 and up).
+    pub xsdt: Option<u64>,
+    /// Where the copy lies in the boot information.
+    pub copy_at: u64,
 }
 
 /// Which firmware started the boot loader.
@@ -125,6 +194,12 @@ pub struct BootInfo<'a> {
     pub kernel: PhysRange,
     /// The physical range of the boot information structure itself.
     pub info: PhysRange,
+    /// The framebuffer, if GRUB set one up.
+    pub framebuffer: Option<FramebufferInfo>,
+    /// ACPI's root pointer, if GRUB passed it.
+    pub acpi: Option<AcpiRoot>,
+    /// The memory map came from the EFI memory map (no basic map was given).
+    pub memory_map_from_efi: bool,
     regions: [MemoryRegion; MAX_MEMORY_REGIONS],
     region_count: usize,
     regions_dropped: usize,
@@ -171,12 +246,80 @@ impl BootInfo<'static> {
     }
 }
 
+/// What an EFI memory type means once boot services have exited (GRUB exits
+/// them before it jumps to the kernel).
+fn efi_kind(typ: EFIMemoryAreaType) -> MemoryKind {
+    match typ {
+        EFIMemoryAreaType::CONVENTIONAL
+        | EFIMemoryAreaType::LOADER_CODE
+        | EFIMemoryAreaType::LOADER_DATA
+        | EFIMemoryAreaType::BOOT_SERVICES_CODE
+        | EFIMemoryAreaType::BOOT_SERVICES_DATA => MemoryKind::Usable,
+        EFIMemoryAreaType::ACPI_RECLAIM => MemoryKind::AcpiReclaimable,
+        EFIMemoryAreaType::ACPI_NON_VOLATILE => MemoryKind::AcpiNvs,
+        EFIMemoryAreaType::UNUSABLE => MemoryKind::Defective,
+        _ => MemoryKind::Reserved,
+    }
+}
+
+fn framebuffer(info: &BootInformation<'_>) -> Option<FramebufferInfo> {
+    let tag = info.framebuffer_tag()?.ok()?;
+    let field = |f: multiboot2::FramebufferField| ColourField {
+        position: f.position,
+        size: f.size,
+    };
+    let kind = match tag.buffer_type().ok()? {
+        FramebufferType::RGB { red, green, blue } => FramebufferKind::Rgb {
+            red: field(red),
+            green: field(green),
+            blue: field(blue),
+        },
+        FramebufferType::Text => FramebufferKind::Text,
+        FramebufferType::Indexed { .. } => FramebufferKind::Indexed,
+    };
+    Some(FramebufferInfo {
+        address: PhysAddr::try_new(tag.address()).ok()?,
+        pitch: tag.pitch(),
+        width: tag.width(),
+        height: tag.height(),
+        bpp: tag.bpp(),
+        kind,
+    })
+}
+
+/// An OEM id as six bytes ("??????" if it is not text).
+fn oem_id(id: Result<&str, core::str::Utf8Error>) -> [u8; 6] {
+    let mut out = *b"??????";
+    if let Ok(id) = id {
+        for (slot, byte) in out.iter_mut().zip(id.bytes()) {
+            *slot = byte;
+        }
+    }
+    out
+}
+
+fn acpi_root(info: &BootInformation<'_>) -> Option<AcpiRoot> {
+    if let Some(v2) = info.rsdp_v2_tag() {
+        return Some(AcpiRoot {
+            revision: v2.revision(),
+            oem_id: oem_id(v2.oem_id()),
+            rsdt: None,
+            xsdt: Some(v2.xsdt_address() as u64),
+            copy_at: v2 as *const multiboot2::RsdpV2Tag as *const u8 as u64,
+        });
+    }
+    info.rsdp_v1_tag().map(|v1| AcpiRoot {
+        revision: v1.revision(),
+        oem_id: oem_id(v1.oem_id()),
+        rsdt: Some(v1.rsdt_address() as u64),
+        xsdt: None,
+        copy_at: v1 as *const multiboot2::RsdpV1Tag as *const u8 as u64,
+    })
+}
+
 impl<'a> BootInfo<'a> {
     /// Extracts what the kernel needs from parsed boot information.
     pub fn from_info(info: &'a BootInformation<'a>) -> Result<Self, BootInfoError> {
-        let mmap = info
-            .memory_map_tag()
-            .ok_or(BootInfoError::MissingMemoryMap)?;
         let elf = info
             .elf_sections_tag()
             .ok_or(BootInfoError::MissingElfSections)?;
@@ -186,28 +329,45 @@ impl<'a> BootInfo<'a> {
             });
         }
 
-        let placeholder = MemoryRegion {
+        let mut regions = [MemoryRegion {
             range: PhysRange::new(PhysAddr::zero(), PhysAddr::zero()),
             kind: MemoryKind::Reserved,
-        };
-        let mut regions = [placeholder; MAX_MEMORY_REGIONS];
+        }; MAX_MEMORY_REGIONS];
         let mut region_count = 0;
         let mut regions_dropped = 0;
-        for area in mmap.memory_areas().iter().filter(|area| area.size() > 0) {
-            if region_count == MAX_MEMORY_REGIONS {
-                regions_dropped += 1;
-                continue;
+        let mut add = |start: u64, size: u64, kind: MemoryKind| {
+            if size == 0 {
+                return;
             }
-            let end = area.start_address().saturating_add(area.size());
-            regions[region_count] = MemoryRegion {
-                range: PhysRange::new(
-                    PhysAddr::new_truncate(area.start_address()),
-                    PhysAddr::new_truncate(end),
-                ),
-                kind: area.typ().into(),
-            };
-            region_count += 1;
-        }
+            match regions.get_mut(region_count) {
+                Some(slot) => {
+                    *slot = MemoryRegion {
+                        range: PhysRange::new(
+                            PhysAddr::new_truncate(start),
+                            PhysAddr::new_truncate(start.saturating_add(size)),
+                        ),
+                        kind,
+                    };
+                    region_count += 1;
+                }
+                None => regions_dropped += 1,
+            }
+        };
+        let memory_map_from_efi = match (info.memory_map_tag(), info.efi_memory_map_tag()) {
+            (Some(mmap), _) => {
+                for area in mmap.memory_areas() {
+                    add(area.start_address(), area.size(), area.typ().into());
+                }
+                false
+            }
+            (None, Some(efi)) => {
+                for desc in efi.memory_areas() {
+                    add(desc.phys_start, desc.page_count * 4096, efi_kind(desc.ty));
+                }
+                true
+            }
+            (None, None) => return Err(BootInfoError::MissingMemoryMap),
+        };
 
         let empty = PhysRange::new(PhysAddr::zero(), PhysAddr::zero());
         let mut sections = [KernelSection {
@@ -262,6 +422,9 @@ impl<'a> BootInfo<'a> {
         };
 
         Ok(Self {
+            framebuffer: framebuffer(info),
+            acpi: acpi_root(info),
+            memory_map_from_efi,
             boot_loader_name: info.boot_loader_name_tag().and_then(|tag| tag.name().ok()),
             command_line: info
                 .command_line_tag()

@@ -7,6 +7,7 @@ mod info;
 mod summary;
 
 pub use info::{
-    BootInfo, BootInfoError, Firmware, MAX_KERNEL_SECTIONS, MAX_MEMORY_REGIONS, MAX_MODULES,
+    AcpiRoot, BootInfo, BootInfoError, ColourField, Firmware, FramebufferInfo, FramebufferKind,
+    MAX_KERNEL_SECTIONS, MAX_MEMORY_REGIONS, MAX_MODULES,
 };
 pub use summary::log_summary;

@@ -14,7 +14,41 @@ pub fn log_summary(boot: &BootInfo<'_>) {
         boot.firmware
     );
     info!("command line: \"{}\"", boot.command_line);
-    info!("memory map ({} areas):", boot.memory_regions().len());
+    match boot.framebuffer {
+        Some(fb) => info!(
+            "framebuffer: {}x{}, {} bits per pixel, {}, at {:#x}",
+            fb.width,
+            fb.height,
+            fb.bpp,
+            match fb.kind {
+                super::FramebufferKind::Rgb { .. } => "RGB",
+                super::FramebufferKind::Text => "text mode",
+                super::FramebufferKind::Indexed => "indexed colour",
+            },
+            fb.address.as_u64()
+        ),
+        None => info!("framebuffer: none"),
+    }
+    match boot.acpi {
+        Some(acpi) => info!(
+            "ACPI: RSDP revision {} from {} (copy at {:#x}), {} at {:#x}",
+            acpi.revision,
+            core::str::from_utf8(&acpi.oem_id).unwrap_or("?"),
+            acpi.copy_at,
+            if acpi.xsdt.is_some() { "XSDT" } else { "RSDT" },
+            acpi.xsdt.or(acpi.rsdt).unwrap_or(0)
+        ),
+        None => warn!("ACPI: the boot loader passed no RSDP"),
+    }
+    info!(
+        "memory map ({} areas{}):",
+        boot.memory_regions().len(),
+        if boot.memory_map_from_efi {
+            ", from the EFI memory map"
+        } else {
+            ""
+        }
+    );
     for region in boot.memory_regions() {
         info!(
             "  {:>#12x}-{:<#12x} {:>10}  {}",

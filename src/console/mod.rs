@@ -1,6 +1,6 @@
 //! The console that `print!`, `println!` and the log write to: the screen
-//! (VGA text for now) mirrored to COM1, so every line on the screen also
-//! reaches the serial port.
+//! (VGA text on BIOS, a framebuffer on UEFI) mirrored to COM1, so every line
+//! on the screen also reaches the serial port.
 //!
 //! Both locks are taken with interrupts disabled, so an interrupt handler
 //! that prints can never wait on a lock its own CPU holds.
@@ -12,12 +12,55 @@ use core::fmt::{self, Write};
 use spin::Mutex;
 use x86_64::instructions::interrupts::without_interrupts;
 
+use core::ptr::NonNull;
+
+use crate::boot::FramebufferInfo;
+use crate::drivers::framebuffer::{FramebufferText, Unsupported};
 use crate::drivers::serial::COM1;
 use crate::drivers::vga_text::VgaText;
 pub use crate::drivers::vga_text::{Colour, ColourCode};
 
-/// The screen, once [`enable_vga_text`] has found one.
-static SCREEN: Mutex<Option<VgaText>> = Mutex::new(None);
+/// A screen the console can draw text on.
+enum Screen {
+    VgaText(VgaText),
+    Framebuffer(FramebufferText),
+}
+
+impl Screen {
+    fn colour(&self) -> ColourCode {
+        match self {
+            Self::VgaText(s) => s.colour(),
+            Self::Framebuffer(s) => s.colour(),
+        }
+    }
+
+    fn set_colour(&mut self, colour: ColourCode) {
+        match self {
+            Self::VgaText(s) => s.set_colour(colour),
+            Self::Framebuffer(s) => s.set_colour(colour),
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            Self::VgaText(s) => s.clear(),
+            Self::Framebuffer(s) => s.clear(),
+        }
+    }
+}
+
+impl Write for Screen {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        match self {
+            Self::VgaText(s) => s.write_text(text),
+            Self::Framebuffer(s) => s.write_text(text),
+        }
+        Ok(())
+    }
+}
+
+/// The screen, once one is enabled.
+static SCREEN: Mutex<Option<Screen>> = Mutex::new(None);
 
 /// Colour for errors and panics.
 pub const ERROR_COLOUR: ColourCode = ColourCode::new(Colour::White, Colour::Red);
@@ -32,7 +75,44 @@ pub unsafe fn enable_vga_text() {
     // writer is created once and lives in SCREEN.
     let mut screen = unsafe { VgaText::new() };
     screen.clear();
-    without_interrupts(|| *SCREEN.lock() = Some(screen));
+    without_interrupts(|| *SCREEN.lock() = Some(Screen::VgaText(screen)));
+}
+
+/// Starts mirroring the console to a framebuffer mapped at `base`, and
+/// clears it. Returns the text size in columns and rows.
+///
+/// # Safety
+/// The framebuffer `info` describes must be mapped writable at `base` for
+/// as long as the console uses it (see [`move_framebuffer`]).
+pub unsafe fn enable_framebuffer(
+    info: &FramebufferInfo,
+    base: NonNull<u8>,
+) -> Result<(usize, usize), Unsupported> {
+    // SAFETY: the caller's promise is the driver's contract.
+    let mut screen = unsafe { FramebufferText::new(info, base) }?;
+    screen.clear();
+    let size = screen.size();
+    without_interrupts(|| *SCREEN.lock() = Some(Screen::Framebuffer(screen)));
+    Ok(size)
+}
+
+/// Tells the framebuffer console that the framebuffer is now mapped at
+/// `base`. Does nothing on a VGA text screen.
+///
+/// # Safety
+/// The framebuffer must be mapped writable at `base` from now on.
+pub unsafe fn move_framebuffer(base: NonNull<u8>) {
+    without_interrupts(|| {
+        if let Some(Screen::Framebuffer(screen)) = SCREEN.lock().as_mut() {
+            // SAFETY: the caller's promise.
+            unsafe { screen.move_to(base) };
+        }
+    });
+}
+
+/// Whether the screen is a framebuffer.
+pub fn has_framebuffer() -> bool {
+    without_interrupts(|| matches!(*SCREEN.lock(), Some(Screen::Framebuffer(_))))
 }
 
 /// Clears the screen, and the serial terminal with an ANSI sequence.

@@ -1,6 +1,7 @@
 //! Device drivers. Each module owns its device's I/O ports; nothing outside
 //! a driver touches them.
 
+pub mod framebuffer;
 pub mod keyboard;
 pub mod pit;
 pub mod ps2;

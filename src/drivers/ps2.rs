@@ -125,6 +125,14 @@ pub fn on_interrupt() {
     SCANCODE_WAKER.wake();
 }
 
+/// Queues a scancode that is waiting in the controller, if any (for the
+/// moment before interrupts are on).
+pub fn take_pending() {
+    if status() & STATUS_OUTPUT_FULL != 0 {
+        on_interrupt();
+    }
+}
+
 /// Asks the controller to pulse the CPU's reset line (the classic PC
 /// reboot). Returns if the controller did not act.
 pub fn pulse_reset_line() {

@@ -75,6 +75,27 @@ pub fn on_interrupt() {
     INPUT_WAKER.wake();
 }
 
+/// Writes `bytes` to COM1 without the lock or the driver, polling the
+/// line status register: for the last words of a kernel whose console is
+/// broken. Gives up on a byte after a bounded wait.
+pub fn emergency_write(bytes: &[u8]) {
+    use x86_64::instructions::port::Port;
+    let mut data: Port<u8> = Port::new(COM1_BASE);
+    let mut status: Port<u8> = Port::new(COM1_BASE + 5);
+    for &byte in bytes {
+        // SAFETY: COM1's line status and data registers; the rest of the
+        // kernel is stopped, so nothing else drives the port.
+        unsafe {
+            for _ in 0..100_000 {
+                if status.read() & 0x20 != 0 {
+                    break;
+                }
+            }
+            data.write(byte);
+        }
+    }
+}
+
 impl SerialPort {
     /// Whether a UART was found and configured.
     pub fn is_present(&self) -> bool {

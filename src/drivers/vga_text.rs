@@ -49,6 +49,31 @@ pub enum Colour {
     White = 15,
 }
 
+impl Colour {
+    /// The colour with palette index `index` (0-15; higher bits ignored).
+    pub const fn from_index(index: u8) -> Self {
+        const ALL: [Colour; 16] = [
+            Colour::Black,
+            Colour::Blue,
+            Colour::Green,
+            Colour::Cyan,
+            Colour::Red,
+            Colour::Magenta,
+            Colour::Brown,
+            Colour::LightGrey,
+            Colour::DarkGrey,
+            Colour::LightBlue,
+            Colour::LightGreen,
+            Colour::LightCyan,
+            Colour::LightRed,
+            Colour::Pink,
+            Colour::Yellow,
+            Colour::White,
+        ];
+        ALL[(index & 0xF) as usize]
+    }
+}
+
 /// A foreground and background colour packed as the hardware wants them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(transparent)]
@@ -58,6 +83,16 @@ impl ColourCode {
     /// Packs `fg` on `bg`.
     pub const fn new(fg: Colour, bg: Colour) -> Self {
         Self(((bg as u8) << 4) | fg as u8)
+    }
+
+    /// The foreground colour.
+    pub const fn foreground(self) -> Colour {
+        Colour::from_index(self.0 & 0xF)
+    }
+
+    /// The background colour.
+    pub const fn background(self) -> Colour {
+        Colour::from_index(self.0 >> 4)
     }
 }
 

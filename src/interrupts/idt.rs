@@ -14,6 +14,7 @@ unsafe extern "C" {
 }
 
 static IDT: Once<InterruptDescriptorTable> = Once::new();
+static EARLY_IDT: Once<InterruptDescriptorTable> = Once::new();
 
 /// How the IDT is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,10 +66,21 @@ unsafe fn set_entry(
     }
 }
 
+/// Builds and loads an IDT with every stub but no IST stacks, for the time
+/// before the TSS exists. The boot GDT's code segment is current.
+pub fn init_early() {
+    EARLY_IDT.call_once(|| build(None)).load();
+}
+
 /// Builds and loads the IDT. Call after [`gdt::init`] (the entries take the
 /// current code segment).
 pub fn init(options: IdtOptions) {
-    let idt = IDT.call_once(|| {
+    IDT.call_once(|| build(Some(options))).load();
+}
+
+/// An IDT pointing every vector at its stub; with IST stacks if `options`.
+fn build(options: Option<IdtOptions>) -> InterruptDescriptorTable {
+    {
         let mut idt = InterruptDescriptorTable::new();
         // SAFETY: reading the table of stub addresses defined in the assembly.
         let stubs = unsafe { &interrupt_stub_table };
@@ -78,6 +90,9 @@ pub fn init(options: IdtOptions) {
             // in iretq; the IST slots below are set up by gdt::init.
             unsafe {
                 let Some(entry) = set_entry(&mut idt, vector, VirtAddr::new(stub)) else {
+                    continue;
+                };
+                let Some(options) = options else {
                     continue;
                 };
                 match vector {
@@ -90,6 +105,5 @@ pub fn init(options: IdtOptions) {
             }
         }
         idt
-    });
-    idt.load();
+    }
 }

@@ -51,6 +51,7 @@ pub fn init(options: IdtOptions) -> Result<(), InterruptError> {
     .ok_or(InterruptError::NoMemory)??;
     gdt::init(stacks);
     idt::init(options);
+    pic::init();
 
     let keyboard = match ps2::init() {
         Ok(()) => true,
@@ -71,8 +72,16 @@ pub fn init(options: IdtOptions) -> Result<(), InterruptError> {
         lines[count] = irq;
         count += 1;
     }
-    pic::init(&lines[..count]);
+    pic::unmask(&lines[..count]);
     timer::init();
+    // Input that arrived while the lines were masked raised its line before
+    // the PIC listened: take it now, which also lets the lines fall.
+    if serial {
+        serial::on_interrupt();
+    }
+    if keyboard {
+        ps2::take_pending();
+    }
     x86_64::instructions::interrupts::enable();
     log::info!(
         "interrupts on: timer {} Hz, keyboard {}, serial {}, {} IST stacks",
@@ -82,6 +91,12 @@ pub fn init(options: IdtOptions) -> Result<(), InterruptError> {
         gdt::IST_STACKS
     );
     Ok(())
+}
+
+/// Loads an IDT for the exceptions alone (no IST stacks yet), so a fault
+/// during memory set-up is reported instead of resetting the machine.
+pub fn init_early() {
+    idt::init_early();
 }
 
 /// Called by every interrupt stub with the saved state.

@@ -35,20 +35,34 @@ static PICS: Mutex<ChainedPics> = Mutex::new(
 static SPURIOUS: AtomicU64 = AtomicU64::new(0);
 static UNEXPECTED: AtomicU64 = AtomicU64::new(0);
 
-/// Remaps both PICs and unmasks exactly `irqs`. Call with interrupts off.
-pub fn init(irqs: &[u8]) {
-    let mut mask: u16 = 0xFFFF;
-    for &irq in irqs {
-        mask &= !(1 << irq);
-    }
-    if mask & 0xFF00 != 0xFF00 {
-        mask &= !(1 << IRQ_CASCADE);
-    }
+/// Remaps both PICs with every line masked. Call with interrupts off,
+/// before the devices are told to raise interrupts: reprogramming a PIC
+/// forgets an interrupt already raised (the line would have to fall and
+/// rise again).
+pub fn init() {
     let mut pics = PICS.lock();
     // SAFETY: the PICs' ports belong to this module; the offsets avoid the
     // exception vectors, and interrupts are off while they are reprogrammed.
     unsafe {
         pics.initialize();
+        pics.write_masks(0xFF, 0xFF);
+    }
+}
+
+/// Unmasks `irqs` (and the cascade line if any is on the second PIC).
+pub fn unmask(irqs: &[u8]) {
+    let mut pics = PICS.lock();
+    // SAFETY: reading and writing the mask registers; the handlers for
+    // these lines are installed.
+    unsafe {
+        let [low, high] = pics.read_masks();
+        let mut mask = u16::from(low) | (u16::from(high) << 8);
+        for &irq in irqs {
+            mask &= !(1 << irq);
+        }
+        if mask & 0xFF00 != 0xFF00 {
+            mask &= !(1 << IRQ_CASCADE);
+        }
         pics.write_masks(mask as u8, (mask >> 8) as u8);
     }
 }

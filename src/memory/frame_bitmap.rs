@@ -99,11 +99,17 @@ pub fn place_bitmap(
     best.map(|start| PhysRange::new(PhysAddr::new(start), PhysAddr::new(start + len)))
 }
 
+/// How many of the ranges in use at boot the allocator remembers, to refuse
+/// frees of their frames.
+const MAX_RESERVED: usize = 24;
+
 /// The frame allocator. `'a` is the life of its bitmap storage and of the
 /// memory map it checks frees against.
 pub struct FrameBitmap<'a> {
     words: &'a mut [u64],
     regions: &'a [MemoryRegion],
+    reserved: [PhysRange; MAX_RESERVED],
+    reserved_count: usize,
     stats: FrameStats,
     /// Word index where the next search starts.
     cursor: usize,
@@ -124,6 +130,8 @@ impl<'a> FrameBitmap<'a> {
         let mut bitmap = Self {
             words: storage,
             regions,
+            reserved: [PhysRange::new(PhysAddr::zero(), PhysAddr::zero()); MAX_RESERVED],
+            reserved_count: 0,
             stats: FrameStats { total: 0, free: 0 },
             cursor: 0,
         };
@@ -138,6 +146,10 @@ impl<'a> FrameBitmap<'a> {
         bitmap.stats.total = bitmap.count_free();
         for range in in_use {
             bitmap.set_range(range, false);
+            if let Some(slot) = bitmap.reserved.get_mut(bitmap.reserved_count) {
+                *slot = range;
+                bitmap.reserved_count += 1;
+            }
         }
         bitmap.stats.free = bitmap.count_free();
         bitmap
@@ -214,20 +226,26 @@ impl<'a> FrameBitmap<'a> {
         None
     }
 
-    /// Gives a frame back. Refuses frames outside usable RAM and frames that
-    /// are already free, so a bad free cannot corrupt the allocator.
+    /// Gives a frame back. Refuses frames that the allocator could never
+    /// have handed out (outside usable RAM, partly reserved, in use since
+    /// boot) and frames that are already free, so a bad free cannot corrupt
+    /// the allocator.
     pub fn free(&mut self, frame: Frame) -> Result<(), FreeError> {
-        let addr = frame.start_address();
-        let managed = self
-            .regions
-            .iter()
-            .any(|r| r.kind == MemoryKind::Usable && r.range.contains(addr))
+        let start = frame.start_address().as_u64();
+        let end = start + PAGE_SIZE;
+        let overlaps = |r: &PhysRange| r.start.as_u64() < end && start < r.end.as_u64();
+        let managed = frame.number() != 0
+            && frame.number() < self.capacity()
+            && self.regions.iter().any(|r| {
+                r.kind == MemoryKind::Usable
+                    && r.range.start.as_u64() <= start
+                    && end <= r.range.end.as_u64()
+            })
             && !self
                 .regions
                 .iter()
-                .any(|r| r.kind != MemoryKind::Usable && r.range.contains(addr))
-            && frame.number() != 0
-            && frame.number() < self.capacity();
+                .any(|r| r.kind != MemoryKind::Usable && overlaps(&r.range))
+            && !self.reserved[..self.reserved_count].iter().any(overlaps);
         if !managed {
             return Err(FreeError::NotManaged(frame));
         }
@@ -345,14 +363,24 @@ mod tests {
     fn bad_frees_are_refused() {
         let regions = qemu_128m();
         let mut words = storage(&regions);
-        let mut bitmap = FrameBitmap::new(&mut words, &regions, []);
+        let kernel = range(0x10_0000, 0x12_7000);
+        let mut bitmap = FrameBitmap::new(&mut words, &regions, [kernel]);
         let frame = bitmap.allocate().unwrap();
         bitmap.free(frame).unwrap();
+        // A frame in use since boot (the kernel) is never taken back.
+        let kernel_frame = Frame::containing(PhysAddr::new(0x11_0000));
+        assert_eq!(
+            bitmap.free(kernel_frame),
+            Err(FreeError::NotManaged(kernel_frame))
+        );
         assert_eq!(bitmap.free(frame), Err(FreeError::DoubleFree(frame)));
         let mmio = Frame::containing(PhysAddr::new(0xfffc_0000));
         assert_eq!(bitmap.free(mmio), Err(FreeError::NotManaged(mmio)));
         let hole = Frame::containing(PhysAddr::new(0xa_0000));
         assert_eq!(bitmap.free(hole), Err(FreeError::NotManaged(hole)));
+        // Partly usable: 0x9f000-0xa0000 has a reserved tail.
+        let partial = Frame::containing(PhysAddr::new(0x9_f000));
+        assert_eq!(bitmap.free(partial), Err(FreeError::NotManaged(partial)));
         assert_eq!(
             bitmap.free(Frame::from_number(0)),
             Err(FreeError::NotManaged(Frame::from_number(0)))

@@ -43,6 +43,7 @@ pub use region::{KernelSection, MemoryKind, MemoryRegion, PhysRange};
 
 use crate::layout::BOOT_IDENTITY_MAP_END;
 use paging::ActivePageTable;
+use paging::MapError;
 use remap::{KernelLayout, RemapError};
 use stack::StackAllocator;
 
@@ -72,6 +73,8 @@ pub struct Memory {
     kernel_sections: &'static [KernelSection],
     /// The guard page below the boot stack.
     boot_stack_guard: Page,
+    /// The next free page of the MMIO region.
+    next_mmio: Page,
 }
 
 static MEMORY: Mutex<Option<Memory>> = Mutex::new(None);
@@ -182,6 +185,7 @@ pub fn init(boot: &BootMemory<'_>) -> Result<MemorySummary, MemoryError> {
             stacks,
             kernel_sections: boot.kernel_sections,
             boot_stack_guard: report.guard_page,
+            next_mmio: Page::containing(VirtAddr::new(MMIO_START)),
         })
     });
     Ok(summary)
@@ -191,6 +195,56 @@ pub fn init(boot: &BootMemory<'_>) -> Result<MemorySummary, MemoryError> {
 /// before [`init`].
 pub fn with<R>(f: impl FnOnce(&mut Memory) -> R) -> Option<R> {
     without_interrupts(|| MEMORY.lock().as_mut().map(f))
+}
+
+/// Page flags for device memory: writable, never executable, and
+/// write-through, so writes reach the device at once while reads may hit
+/// the cache (what a framebuffer wants, short of write-combining).
+pub const DEVICE_FLAGS: paging::EntryFlags = paging::EntryFlags::WRITABLE
+    .union(paging::EntryFlags::NO_EXECUTE)
+    .union(paging::EntryFlags::WRITE_THROUGH);
+
+/// Every frame that holds a byte of `range`.
+fn frames_of(range: PhysRange) -> impl Iterator<Item = Frame> {
+    (!range.is_empty())
+        .then(|| {
+            Frame::range_inclusive(
+                Frame::containing(range.start),
+                Frame::containing(range.end - 1u64),
+            )
+        })
+        .into_iter()
+        .flatten()
+}
+
+/// Maps device memory `range` into the MMIO region with [`DEVICE_FLAGS`],
+/// an unmapped page after it, and returns the address of `range.start`.
+pub fn map_device(range: PhysRange) -> Result<VirtAddr, MapError> {
+    with(|mem| {
+        let first = mem.next_mmio;
+        for (i, frame) in frames_of(range).enumerate() {
+            mem.tables
+                .map_to(first + i as u64, frame, DEVICE_FLAGS, &mut mem.frames)?
+                .flush();
+        }
+        let pages = frames_of(range).count() as u64;
+        mem.next_mmio = first + (pages + 1);
+        Ok(first.start_address() + range.start.as_u64() % PAGE_SIZE)
+    })
+    .ok_or(MapError::FrameAllocationFailed)?
+}
+
+/// Removes the identity mapping of device memory `range` (its frames are
+/// not RAM, so none is freed).
+pub fn unmap_identity(range: PhysRange) {
+    with(|mem| {
+        for frame in frames_of(range) {
+            let page = Page::containing(VirtAddr::new(frame.start_address().as_u64()));
+            if let Ok((_, flush)) = mem.tables.unmap(page) {
+                flush.flush();
+            }
+        }
+    });
 }
 
 /// Logs the memory summary of the boot log.

@@ -10,6 +10,7 @@ use core::fmt;
 use x86_64::VirtAddr;
 
 use super::frame::{Frame, FrameAllocator};
+use super::frames_of;
 use super::page::Page;
 use super::paging::{
     ActivePageTable, EntryFlags, InactivePageTable, MapError, TemporaryPage, UnmapError,
@@ -84,19 +85,6 @@ pub fn section_flags(section: &KernelSection) -> EntryFlags {
     flags
 }
 
-/// Every frame that holds a byte of `range`.
-fn frames_of(range: PhysRange) -> impl Iterator<Item = Frame> {
-    (!range.is_empty())
-        .then(|| {
-            Frame::range_inclusive(
-                Frame::containing(range.start),
-                Frame::containing(range.end - 1u64),
-            )
-        })
-        .into_iter()
-        .flatten()
-}
-
 /// Maps everything in `layout` in a new table, switches to it, and unmaps
 /// the old P4 (which the boot code placed right below the boot stack).
 pub fn remap_kernel<A: FrameAllocator>(
@@ -142,8 +130,11 @@ pub fn remap_kernel<A: FrameAllocator>(
                 layout
                     .devices
                     .iter()
-                    .chain([&layout.frame_bitmap])
-                    .map(|r| (r, EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE)),
+                    .map(|r| (r, super::DEVICE_FLAGS))
+                    .chain([(
+                        &layout.frame_bitmap,
+                        EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE,
+                    )]),
             );
         for (range, flags) in extra {
             for frame in frames_of(*range) {

@@ -42,8 +42,8 @@ struct State<D> {
     stats: HeapStats,
 }
 
-/// A heap with design `D`, behind a spin lock. Interrupt handlers never
-/// allocate, so the lock is never wanted from interrupt context.
+/// A heap with design `D`, behind a spin lock taken with interrupts off:
+/// interrupt handlers never allocate, but a waker they drop may free.
 pub struct Heap<D> {
     state: Mutex<State<D>>,
 }
@@ -136,6 +136,25 @@ impl<D: HeapDesign> State<D> {
 // in-region, non-overlapping blocks; the mutex serialises the design.
 unsafe impl<D: HeapDesign + Send> GlobalAlloc for Heap<D> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        crate::arch::without_interrupts(|| self.alloc_locked(layout))
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        crate::arch::without_interrupts(|| {
+            let Some(ptr) = NonNull::new(ptr) else {
+                return;
+            };
+            let mut state = self.state.lock();
+            // SAFETY: GlobalAlloc's caller returns a block from `alloc` with its layout.
+            unsafe { state.design.deallocate(ptr, layout) };
+            state.stats.in_use -= layout.size();
+            state.stats.live -= 1;
+        })
+    }
+}
+
+impl<D: HeapDesign> Heap<D> {
+    fn alloc_locked(&self, layout: Layout) -> *mut u8 {
         let mut state = self.state.lock();
         loop {
             if let Some(block) = state.design.allocate(layout) {
@@ -162,16 +181,5 @@ unsafe impl<D: HeapDesign + Send> GlobalAlloc for Heap<D> {
                 return ptr::null_mut();
             }
         }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let Some(ptr) = NonNull::new(ptr) else {
-            return;
-        };
-        let mut state = self.state.lock();
-        // SAFETY: GlobalAlloc's caller returns a block from `alloc` with its layout.
-        unsafe { state.design.deallocate(ptr, layout) };
-        state.stats.in_use -= layout.size();
-        state.stats.live -= 1;
     }
 }

@@ -145,6 +145,9 @@ impl Mapper {
     /// Removes the 4 KiB mapping of `page` and returns the frame it mapped.
     /// The frame stays allocated: see [`Mapper::unmap_and_free`].
     pub fn unmap(&mut self, page: Page) -> Result<(Frame, MapperFlush), UnmapError> {
+        if page.p4_index() == RECURSIVE_P4_SLOT {
+            return Err(UnmapError::RecursiveRegion);
+        }
         let p3 = self
             .p4_mut()
             .next_table_mut(page.p4_index())

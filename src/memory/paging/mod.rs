@@ -65,6 +65,8 @@ pub enum UnmapError {
     PageNotMapped,
     /// The page is part of a huge page, which cannot be unmapped in part.
     ParentEntryHugePage,
+    /// The page lies in the recursive slot's window onto the tables.
+    RecursiveRegion,
 }
 
 impl fmt::Display for UnmapError {
@@ -72,6 +74,7 @@ impl fmt::Display for UnmapError {
         match self {
             Self::PageNotMapped => f.write_str("page is not mapped"),
             Self::ParentEntryHugePage => f.write_str("page is part of a huge page"),
+            Self::RecursiveRegion => f.write_str("the page lies in the recursive mapping"),
         }
     }
 }

@@ -1,0 +1,185 @@
+//! Bringing the kernel up, in order: consoles, boot information, memory,
+//! heap, interrupts. Every kernel entry point (the kernel and each test
+//! kernel) starts here.
+
+use core::ptr::NonNull;
+
+use log::{debug, info, warn};
+use x86_64::PhysAddr;
+
+use crate::boot::{self, BootInfo, Firmware, cmdline};
+use crate::drivers::{self, vga_text};
+use crate::memory::{self, PhysRange};
+use crate::{BOOT_INFO, VERSION, console, interrupts, layout, panic, time, units};
+
+/// Choices a kernel entry point can make about [`init_with`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InitOptions {
+    /// How the IDT is built.
+    pub idt: interrupts::IdtOptions,
+}
+
+/// Initialises the kernel with the default options: see [`init_with`].
+pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
+    init_with(multiboot_info_addr, InitOptions::default())
+}
+
+/// Brings the kernel up: consoles, boot information, memory, interrupts.
+/// The first thing every kernel entry point (the kernel and each test
+/// kernel) does.
+///
+/// Serial comes first, so that even a failure in the screen code is seen.
+/// A boot information structure the kernel cannot use is a fatal error with
+/// a clear message.
+pub fn init_with(
+    multiboot_info_addr: u64,
+    init_options: InitOptions,
+) -> &'static BootInfo<'static> {
+    time::mark_boot();
+    let serial = drivers::serial::init();
+    interrupts::init_early();
+
+    // SAFETY: the boot assembly passes on the address GRUB left in ebx; the
+    // structure lies in the boot identity map (checked by from_multiboot) and
+    // nothing frees or changes it.
+    let boot = match unsafe { BootInfo::from_multiboot(multiboot_info_addr) } {
+        Ok(boot) => BOOT_INFO.call_once(|| boot),
+        Err(err) => {
+            // The firmware is unknown without the boot information; show the
+            // error on the VGA text screen too, where BIOS machines have one.
+            // SAFETY: 0xB8000 lies in the boot identity map; on a machine
+            // without VGA text the writes go nowhere visible.
+            unsafe { console::enable_vga_text() };
+            panic::fatal(format_args!("{err}"))
+        }
+    };
+    let framebuffer_shown = show_early_screen(boot);
+
+    let options = cmdline::parse(boot.command_line);
+    console::logger::init(options.log_level);
+    let tsc_hz = time::calibrate();
+
+    info!("Pyrite {VERSION} starting");
+    if let Err(err) = serial {
+        warn!("no serial port at COM1 ({err}); output goes to the screen only");
+    }
+    for problem in cmdline::problems(boot.command_line) {
+        warn!("{problem}");
+    }
+    debug!("boot information at {:#x}", multiboot_info_addr);
+    match tsc_hz {
+        Some(hz) => info!("TSC runs at {} MHz", hz / 1_000_000),
+        None => warn!("the PIT did not answer: TSC not calibrated, timestamps stay at zero"),
+    }
+    boot::log_summary(boot);
+    init_memory(boot);
+    move_framebuffer(boot, framebuffer_shown);
+    if let Err(err) = interrupts::init(init_options.idt) {
+        panic::fatal(format_args!("interrupts: {err}"));
+    }
+    boot
+}
+
+/// The framebuffer the console can draw on: an RGB one.
+fn rgb_framebuffer(boot: &BootInfo<'_>) -> Option<boot::FramebufferInfo> {
+    boot.framebuffer
+        .filter(|fb| matches!(fb.kind, boot::FramebufferKind::Rgb { .. }))
+}
+
+/// Turns on the screen console: the framebuffer if GRUB set up a graphics
+/// mode and it lies in the boot identity map, else VGA text on BIOS.
+/// Returns whether the framebuffer is shown.
+fn show_early_screen(boot: &BootInfo<'_>) -> bool {
+    if let Some(fb) = rgb_framebuffer(boot) {
+        if fb.range().end.as_u64() > layout::BOOT_IDENTITY_MAP_END {
+            return false;
+        }
+        let Some(base) = NonNull::new(fb.address.as_u64() as *mut u8) else {
+            return false;
+        };
+        // SAFETY: the framebuffer lies in the boot identity map, and the
+        // remap keeps it mapped there until move_framebuffer moves it.
+        return unsafe { console::enable_framebuffer(&fb, base) }.is_ok();
+    }
+    if boot.firmware == Firmware::Bios {
+        // SAFETY: BIOS machines boot in VGA text mode with the buffer at
+        // 0xB8000, which the boot identity map covers.
+        unsafe { console::enable_vga_text() };
+    }
+    false
+}
+
+/// Maps the framebuffer in the MMIO region and moves the console there (or
+/// starts it there, if it lay beyond the boot identity map).
+fn move_framebuffer(boot: &BootInfo<'_>, shown: bool) {
+    let Some(fb) = rgb_framebuffer(boot) else {
+        return;
+    };
+    let base = match memory::map_device(fb.range()) {
+        Ok(base) => base,
+        Err(err) => {
+            warn!("framebuffer: cannot map it: {err}; the screen stays as it is");
+            return;
+        }
+    };
+    let Some(base) = NonNull::new(base.as_mut_ptr::<u8>()) else {
+        return;
+    };
+    if shown {
+        // SAFETY: the framebuffer is mapped at `base` from now on.
+        unsafe { console::move_framebuffer(base) };
+        memory::unmap_identity(fb.range());
+    } else {
+        // SAFETY: as above.
+        match unsafe { console::enable_framebuffer(&fb, base) } {
+            Ok((columns, rows)) => info!("framebuffer console: {columns}x{rows} characters"),
+            Err(err) => warn!("framebuffer: {err}; no screen console"),
+        }
+    }
+}
+
+/// Starts the frame allocator and switches to the kernel's own page table,
+/// then starts the heap.
+fn init_memory(boot: &'static BootInfo<'static>) {
+    let mut keep = [boot.info; 1 + boot::MAX_MODULES];
+    keep[1..=boot.modules().len()].copy_from_slice(boot.modules());
+    let vga = PhysRange::new(
+        PhysAddr::new(vga_text::BUFFER_ADDR as u64),
+        PhysAddr::new((vga_text::BUFFER_ADDR + vga_text::BUFFER_SIZE) as u64),
+    );
+    // The framebuffer stays identity-mapped until move_framebuffer.
+    let framebuffer = rgb_framebuffer(boot).map_or(vga, |fb| fb.range());
+    let layout = memory::BootMemory {
+        regions: boot.memory_regions(),
+        kernel_sections: boot.kernel_sections(),
+        kernel: boot.kernel,
+        keep_read_only: &keep[..=boot.modules().len()],
+        devices: &[vga, framebuffer],
+    };
+    match memory::init(&layout) {
+        Ok(summary) => memory::log_summary(&summary),
+        Err(err) => panic::fatal(format_args!("memory: {err}")),
+    }
+    match memory::heap::init() {
+        Ok(stats) => info!(
+            "heap: {}, {} at {:#x}, grows to {}",
+            memory::heap::design_name(),
+            units::ByteSize(stats.size as u64),
+            memory::HEAP_START,
+            units::ByteSize(stats.limit as u64)
+        ),
+        Err(err) => panic::fatal(format_args!("heap: {err}")),
+    }
+}
+
+/// Logs the boot log's last line: the kernel is up, how long init took, and
+/// how much memory it manages.
+pub fn log_ready(boot: &BootInfo<'_>) {
+    let init = time::since_boot();
+    info!(
+        "Pyrite {VERSION} is up in {}.{} ms; {} usable",
+        init.as_millis(),
+        init.subsec_micros() % 1000 / 100,
+        units::ByteSize(boot.usable_bytes())
+    );
+}
