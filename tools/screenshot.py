@@ -16,9 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import qemu  # noqa: E402
 
 
-def ppm_to_png(ppm, png):
-    """Converts QEMU's binary PPM (P6, maxval 255) to PNG."""
-    data = Path(ppm).read_bytes()
+def read_ppm(path):
+    """A binary PPM (P6, maxval 255) as (width, height, RGB bytes)."""
+    data = Path(path).read_bytes()
     fields, pos = [], 0
     while len(fields) < 4:
         while data[pos:pos + 1].isspace():
@@ -34,7 +34,12 @@ def ppm_to_png(ppm, png):
     magic, width, height, maxval = fields[0], int(fields[1]), int(fields[2]), int(fields[3])
     if magic != b"P6" or maxval != 255:
         raise ValueError("expected a binary PPM with 8-bit channels")
-    pixels = data[pos + 1:]
+    return width, height, data[pos + 1:pos + 1 + width * height * 3]
+
+
+def ppm_to_png(ppm, png):
+    """Converts QEMU's binary PPM (P6, maxval 255) to PNG."""
+    width, height, pixels = read_ppm(ppm)
     row = width * 3
     raw = b"".join(b"\0" + pixels[y * row:(y + 1) * row] for y in range(height))
 

@@ -3,9 +3,11 @@
 person would, through the serial port and QEMU's monitor.
 
 Prints `test system::<name> ... ok|FAILED` per test and exits non-zero if any
-failed. Needs build/pyrite.iso (make iso).
+failed. Needs build/pyrite.iso (make iso). Arguments, if any, select the
+tests whose names contain one of them.
 """
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -14,7 +16,9 @@ import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import boot_matrix  # noqa: E402
 import qemu  # noqa: E402
+from screenshot import ppm_to_png, read_ppm  # noqa: E402
 
 ROOT = qemu.ROOT
 ISO = ROOT / "build" / "pyrite.iso"
@@ -306,12 +310,66 @@ def cpu_without_long_mode_gets_a_clear_error_not_a_reset():
         assert m.text().count("Welcome to GRUB") <= 1 and m.text().count("ERR: 2") == 1
 
 
+def matrix_test(cell):
+    def test():
+        seconds, usable = boot_matrix.boot_cell(cell)
+        print(f"    {cell[0]}: prompt after {seconds:.2f} s, {usable:.1f} MiB usable")
+    test.__name__ = "boot_matrix_" + cell[0].replace("-", "_")
+    return test
+
+
+for _cell in boot_matrix.CELLS:
+    TESTS.append(matrix_test(_cell))
+
+
+REFERENCE = ROOT / "tests" / "reference" / "uefi-framebuffer-top.ppm"
+# The top-left corner: three lines of 24 characters.
+CROP = (0, 0, 24 * 8, 3 * 16)
+
+
+@system_test
+def uefi_framebuffer_shows_the_shell():
+    """On UEFI there is no VGA text: the text must be drawn on the
+    framebuffer. Clear the screen, type a command, and compare the top-left
+    corner pixel for pixel with the committed reference image."""
+    with qemu.Machine(ISO, firmware="uefi") as m:
+        boot_to_prompt(m, "UEFI")
+        assert "INFO  boot: framebuffer: 800x600" in m.text(), "no framebuffer reported"
+        m.type_line("clear")
+        assert wait_for_count(m, PROMPT, 2)
+        m.type_line("echo pyrite")
+        assert wait_for_count(m, "\npyrite\n", 1)
+        assert wait_for_count(m, PROMPT, 3)
+        time.sleep(0.3)
+        dump = Path(tempfile.mkdtemp(prefix="pyrite-fb-")) / "screen.ppm"
+        m.screendump(dump)
+        width, height, pixels = read_ppm(dump)
+        assert (width, height) == (800, 600), (width, height)
+        x0, y0, w, h = CROP
+        crop = b"".join(pixels[(y * width + x0) * 3:(y * width + x0 + w) * 3] for y in range(y0, y0 + h))
+        lit = sum(1 for i in range(0, len(crop), 3) if crop[i:i + 3] != b"\0\0\0")
+        assert lit > 200, f"the corner is blank ({lit} lit pixels)"
+        if os.environ.get("PYRITE_UPDATE_REFERENCE"):
+            REFERENCE.parent.mkdir(parents=True, exist_ok=True)
+            REFERENCE.write_bytes(b"P6\n%d %d\n255\n" % (w, h) + crop)
+            print(f"    wrote {REFERENCE.relative_to(ROOT)}")
+        assert REFERENCE.exists(), f"{REFERENCE} is missing (PYRITE_UPDATE_REFERENCE=1 makes it)"
+        ref_w, ref_h, reference = read_ppm(REFERENCE)
+        assert (ref_w, ref_h) == (w, h)
+        differing = sum(1 for i in range(0, len(crop), 3) if crop[i:i + 3] != reference[i:i + 3])
+        if differing:
+            ppm_to_png(dump, ROOT / "build" / "uefi-framebuffer-actual.png")
+        assert differing == 0, f"{differing} pixels differ from {REFERENCE.name} (see build/uefi-framebuffer-actual.png)"
+
+
 def main():
     if not ISO.exists():
         print(f"{ISO} is missing: run `make iso` first", file=sys.stderr)
         return 1
+    only = sys.argv[1:]
+    selected = [t for t in TESTS if not only or any(word in t.__name__ for word in only)]
     failed = 0
-    for test in TESTS:
+    for test in selected:
         try:
             test()
             print(f"test system::{test.__name__} ... ok", flush=True)
@@ -319,7 +377,7 @@ def main():
             failed += 1
             print(f"test system::{test.__name__} ... FAILED", flush=True)
             traceback.print_exc(file=sys.stdout)
-    print(f"system tests: {len(TESTS) - failed} passed, {failed} failed")
+    print(f"system tests: {len(selected) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 
