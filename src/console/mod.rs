@@ -47,6 +47,13 @@ impl Screen {
             Self::Framebuffer(s) => s.clear(),
         }
     }
+
+    fn show_cursor(&mut self) {
+        match self {
+            Self::VgaText(s) => s.update_cursor(),
+            Self::Framebuffer(s) => s.show_cursor(),
+        }
+    }
 }
 
 impl Write for Screen {
@@ -147,6 +154,7 @@ pub fn write_coloured(colour: Option<ColourCode>, args: fmt::Arguments<'_>) {
             }
             let _ = screen.write_fmt(args);
             screen.set_colour(previous);
+            screen.show_cursor();
         }
     });
 }

@@ -94,6 +94,7 @@ pub struct FramebufferText {
     col: usize,
     row: usize,
     colour: ColourCode,
+    cursor_drawn: bool,
 }
 
 // SAFETY: the framebuffer exists for the whole run; the Mutex that owns the
@@ -134,6 +135,7 @@ impl FramebufferText {
             col: 0,
             row: 0,
             colour: ColourCode::new(Colour::LightGrey, Colour::Black),
+            cursor_drawn: false,
         })
     }
 
@@ -150,28 +152,45 @@ impl FramebufferText {
         (self.columns, self.rows)
     }
 
-    fn put_pixel(&mut self, x: usize, y: usize, value: u32) {
-        let offset = y * self.pitch + x * self.format.bytes_per_pixel;
-        // SAFETY: x and y lie inside the text area, which lies inside the
-        // mapped framebuffer (`new`'s contract); byte writes have no
-        // alignment needs.
+    /// Writes one pixel row of a cell: `pixels` (one value per column of
+    /// the cell) from column `col`, pixel line `y`.
+    fn put_cell_row(&mut self, col: usize, y: usize, pixels: &[u32; CELL_WIDTH]) {
+        let bpp = self.format.bytes_per_pixel;
+        let offset = y * self.pitch + col * CELL_WIDTH * bpp;
+        // SAFETY: the cell row lies inside the text area, which lies inside
+        // the mapped framebuffer (`new`'s contract); every pixel of a 16-
+        // or 32-bit framebuffer is aligned to its size.
         unsafe {
-            let pixel = self.base.as_ptr().add(offset);
-            for (i, byte) in value.to_le_bytes()[..self.format.bytes_per_pixel]
-                .iter()
-                .enumerate()
-            {
-                pixel.add(i).write_volatile(*byte);
+            let row = self.base.as_ptr().add(offset);
+            match bpp {
+                4 => {
+                    let row = row.cast::<u32>();
+                    for (x, &value) in pixels.iter().enumerate() {
+                        row.add(x).write_volatile(value);
+                    }
+                }
+                2 => {
+                    let row = row.cast::<u16>();
+                    for (x, &value) in pixels.iter().enumerate() {
+                        row.add(x).write_volatile(value as u16);
+                    }
+                }
+                _ => {
+                    for (x, &value) in pixels.iter().enumerate() {
+                        let [b0, b1, b2, _] = value.to_le_bytes();
+                        row.add(3 * x).write_volatile(b0);
+                        row.add(3 * x + 1).write_volatile(b1);
+                        row.add(3 * x + 2).write_volatile(b2);
+                    }
+                }
             }
         }
     }
 
     fn fill_cell(&mut self, col: usize, row: usize, first_line: usize, colour: [u8; 3]) {
-        let value = self.format.encode(colour);
+        let pixels = [self.format.encode(colour); CELL_WIDTH];
         for y in first_line..CELL_HEIGHT {
-            for x in 0..CELL_WIDTH {
-                self.put_pixel(col * CELL_WIDTH + x, row * CELL_HEIGHT + y, value);
-            }
+            self.put_cell_row(col, row * CELL_HEIGHT + y, &pixels);
         }
     }
 
@@ -182,17 +201,19 @@ impl FramebufferText {
             return;
         };
         for (y, line) in glyph.rows().enumerate().take(CELL_HEIGHT) {
-            for (x, &intensity) in line.iter().enumerate().take(CELL_WIDTH) {
+            let mut pixels = [0u32; CELL_WIDTH];
+            for (pixel, &intensity) in pixels.iter_mut().zip(line) {
                 // Blend foreground over background by the glyph's coverage.
                 let mix = |f: u8, b: u8| {
                     ((u16::from(f) * u16::from(intensity)
                         + u16::from(b) * (255 - u16::from(intensity)))
                         / 255) as u8
                 };
-                let colour = [mix(fg[0], bg[0]), mix(fg[1], bg[1]), mix(fg[2], bg[2])];
-                let value = self.format.encode(colour);
-                self.put_pixel(col * CELL_WIDTH + x, row * CELL_HEIGHT + y, value);
+                *pixel =
+                    self.format
+                        .encode([mix(fg[0], bg[0]), mix(fg[1], bg[1]), mix(fg[2], bg[2])]);
             }
+            self.put_cell_row(col, row * CELL_HEIGHT + y, &pixels);
         }
     }
 
@@ -226,7 +247,8 @@ impl FramebufferText {
         }
         self.col = 0;
         self.row = 0;
-        self.draw_cursor(true);
+        self.cursor_drawn = false;
+        self.show_cursor();
     }
 
     fn new_line(&mut self) {
@@ -279,13 +301,24 @@ impl FramebufferText {
         }
     }
 
-    /// Writes a string and moves the cursor after it.
+    /// Writes a string. The cursor is redrawn by [`FramebufferText::show_cursor`],
+    /// once per print.
     pub fn write_text(&mut self, s: &str) {
-        self.draw_cursor(false);
+        if self.cursor_drawn {
+            self.draw_cursor(false);
+            self.cursor_drawn = false;
+        }
         for byte in s.bytes() {
             self.write_byte(byte);
         }
-        self.draw_cursor(true);
+    }
+
+    /// Draws the cursor after the last character written.
+    pub fn show_cursor(&mut self) {
+        if !self.cursor_drawn {
+            self.draw_cursor(true);
+            self.cursor_drawn = true;
+        }
     }
 }
 

@@ -199,12 +199,12 @@ impl VgaText {
         }
     }
 
-    /// Writes a string and moves the hardware cursor after it.
+    /// Writes a string. The hardware cursor moves at [`VgaText::update_cursor`]
+    /// (port I/O is slow, so the console moves it once per print).
     pub fn write_text(&mut self, s: &str) {
         for byte in s.bytes() {
             self.write_byte(byte);
         }
-        self.update_cursor();
     }
 
     fn new_line(&mut self) {

@@ -11,8 +11,9 @@ use super::allocator::{Heap, HeapStats, KernelDesign};
 use super::paging::{EntryFlags, MapError};
 use super::{HEAP_START, MEMORY, Memory, PAGE_SIZE, Page};
 
-/// Bytes mapped at boot.
-pub const INITIAL_SIZE: usize = 1 << 20;
+/// Bytes mapped at boot (enough for the boot's own allocations; the rest
+/// is mapped when it is needed).
+pub const INITIAL_SIZE: usize = 512 << 10;
 /// The most the heap grows to, on any machine.
 pub const MAX_SIZE: usize = 64 << 20;
 
@@ -27,10 +28,13 @@ fn map_range(memory: &mut Memory, start: u64, bytes: u64) -> Result<(), MapError
     let pages = bytes / PAGE_SIZE;
     for i in 0..pages {
         let flags = EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE;
+        // The pages were not mapped before, and the CPU caches no
+        // translation for a not-present entry, so there is nothing to
+        // flush (Intel SDM vol. 3, 4.10.4.3).
         if let Err(err) = memory
             .tables
             .map(first + i, flags, &mut memory.frames)
-            .map(|flush| flush.flush())
+            .map(|flush| flush.ignore())
         {
             for undo in 0..i {
                 // SAFETY: these pages were just mapped and nothing uses them.
