@@ -1,0 +1,148 @@
+//! Benchmarks that run inside the kernel in QEMU (not a test: `make bench`
+//! runs it with `cargo test --release --test bench_kernel`). Prints
+//! `BENCH <name> <median> <unit>` lines, medians of several runs.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::sync::Arc;
+use core::panic::PanicInfo;
+use core::sync::atomic::{AtomicU64, Ordering};
+use core::time::Duration;
+
+use pyrite::memory::paging::EntryFlags;
+use pyrite::memory::{self, FrameAllocator, Page};
+use pyrite::task::executor::{self, Executor};
+use pyrite::task::timer;
+use pyrite::testing::{self, QemuExitCode};
+use pyrite::{println, time};
+use x86_64::VirtAddr;
+
+const RUNS: usize = 5;
+
+/// Seconds taken by `f`, by the calibrated TSC.
+fn seconds(f: impl FnOnce()) -> f64 {
+    let start = pyrite::arch::read_tsc();
+    f();
+    let ticks = pyrite::arch::read_tsc() - start;
+    time::ticks_to_duration(ticks, time::tsc_hz().expect("calibrated")).as_secs_f64()
+}
+
+fn median(mut samples: [f64; RUNS]) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[RUNS / 2]
+}
+
+/// Runs `once` RUNS times; each returns operations per second.
+fn report(name: &str, unit: &str, mut once: impl FnMut() -> f64) {
+    let mut samples = [0.0; RUNS];
+    for sample in &mut samples {
+        *sample = once();
+    }
+    println!("BENCH {name} {:.0} {unit}", median(samples));
+}
+
+fn frames_alloc_free() -> f64 {
+    const PAIRS: u64 = 100_000;
+    let secs = seconds(|| {
+        memory::with(|mem| {
+            for _ in 0..PAIRS {
+                let frame = mem.frames.allocate_frame().expect("a free frame");
+                // SAFETY: the frame was just allocated and is not used.
+                unsafe { mem.frames.deallocate_frame(frame) };
+            }
+        })
+        .unwrap();
+    });
+    PAIRS as f64 / secs
+}
+
+fn pages_map_unmap() -> f64 {
+    const PAIRS: u64 = 20_000;
+    let base = Page::containing(VirtAddr::new(0x0000_2222_0000_0000));
+    let secs = seconds(|| {
+        memory::with(|mem| {
+            for i in 0..PAIRS {
+                let page = base + (i % 512);
+                mem.tables
+                    .map(
+                        page,
+                        EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE,
+                        &mut mem.frames,
+                    )
+                    .expect("map")
+                    .flush();
+                // SAFETY: the page was just mapped and nothing uses it.
+                unsafe { mem.tables.unmap_and_free(page, &mut mem.frames) }.expect("unmap");
+            }
+        })
+        .unwrap();
+    });
+    PAIRS as f64 / secs
+}
+
+fn tasks_spawn_complete() -> f64 {
+    const TASKS: u64 = 10_000;
+    let done = Arc::new(AtomicU64::new(0));
+    let mut executor = Executor::new();
+    let secs = seconds(|| {
+        for _ in 0..TASKS {
+            let done = Arc::clone(&done);
+            executor::spawn("bench", async move {
+                done.fetch_add(1, Ordering::Relaxed);
+            })
+            .expect("spawn");
+        }
+        executor.run_until(|| done.load(Ordering::Relaxed) == TASKS);
+    });
+    TASKS as f64 / secs
+}
+
+fn timer_wakeups() -> f64 {
+    const SLEEPERS: u64 = 2000;
+    const TICKS: u64 = 20;
+    let wakeups = Arc::new(AtomicU64::new(0));
+    let finished = Arc::new(AtomicU64::new(0));
+    let mut executor = Executor::new();
+    executor::spawn("timers", timer::run_timers()).expect("spawn");
+    let secs = seconds(|| {
+        for _ in 0..SLEEPERS {
+            let (wakeups, finished) = (Arc::clone(&wakeups), Arc::clone(&finished));
+            executor::spawn("sleeper", async move {
+                for _ in 0..TICKS {
+                    timer::sleep(Duration::from_millis(1)).await;
+                    wakeups.fetch_add(1, Ordering::Relaxed);
+                }
+                finished.fetch_add(1, Ordering::Relaxed);
+            })
+            .expect("spawn");
+        }
+        executor.run_until(|| finished.load(Ordering::Relaxed) == SLEEPERS);
+    });
+    wakeups.load(Ordering::Relaxed) as f64 / secs
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
+    pyrite::init(multiboot_info_addr);
+    testing::mark_test_kernel();
+    report(
+        "kernel_frame_alloc_free_pairs_per_s",
+        "/s",
+        frames_alloc_free,
+    );
+    report("kernel_page_map_unmap_pairs_per_s", "/s", pages_map_unmap);
+    report(
+        "kernel_tasks_spawned_completed_per_s",
+        "/s",
+        tasks_spawn_complete,
+    );
+    report("kernel_timer_wakeups_per_s", "/s", timer_wakeups);
+    testing::exit_qemu(QemuExitCode::Success)
+}
+
+#[panic_handler]
+fn panic(info: &PanicInfo<'_>) -> ! {
+    testing::test_panic(info)
+}
