@@ -3,11 +3,13 @@
 //! without knowing about Multiboot2 tags, and the kernel command line.
 
 pub mod cmdline;
+mod firmware;
 mod info;
 mod summary;
 
-pub use info::{
-    AcpiRoot, BootInfo, BootInfoError, ColourField, Firmware, FramebufferInfo, FramebufferKind,
-    MAX_KERNEL_SECTIONS, MAX_MEMORY_REGIONS, MAX_MODULES,
-};
+pub use firmware::{AcpiRoot, ColourField, Firmware, FramebufferInfo, FramebufferKind};
+pub use info::{BootInfo, BootInfoError, MAX_KERNEL_SECTIONS, MAX_MEMORY_REGIONS, MAX_MODULES};
 pub use summary::log_summary;
+
+#[cfg(test)]
+mod tests;
