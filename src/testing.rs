@@ -135,6 +135,15 @@ pub fn expected_panic(info: &PanicInfo<'_>) -> ! {
     }
 }
 
+/// Recurses without end, so that the stack overflows into its guard page
+/// (for the test kernels that check what happens then).
+#[allow(unconditional_recursion)]
+pub fn overflow_the_stack(depth: u64) -> u64 {
+    // A frame with data the optimiser cannot drop.
+    let frame = [depth; 8];
+    overflow_the_stack(core::hint::black_box(frame)[3] + 1) + 1
+}
+
 /// An exception a test kernel must raise, and how to check it.
 #[derive(Debug, Clone, Copy)]
 pub struct ExpectedException {

@@ -6,14 +6,8 @@
 use pyrite::interrupts::gdt;
 use x86_64::registers::control::Cr2;
 
-#[allow(unconditional_recursion)]
-fn recurse(depth: u64) -> u64 {
-    let frame = [depth; 8];
-    recurse(core::hint::black_box(frame)[3] + 1) + 1
-}
-
 fn overflow() {
-    core::hint::black_box(recurse(0));
+    core::hint::black_box(pyrite::testing::overflow_the_stack(0));
 }
 
 pyrite::exception_test_kernel!(

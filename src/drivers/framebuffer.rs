@@ -7,7 +7,7 @@ use core::ptr::NonNull;
 
 use noto_sans_mono_bitmap::{FontWeight, RasterHeight, get_raster, get_raster_width};
 
-use super::vga_text::{Colour, ColourCode};
+use super::vga_text::{Colour, ColourCode, step_back};
 use crate::boot::{ColourField, FramebufferInfo, FramebufferKind};
 
 const WEIGHT: FontWeight = FontWeight::Regular;
@@ -278,14 +278,7 @@ impl FramebufferText {
         match byte {
             b'\n' => self.new_line(),
             b'\r' => self.col = 0,
-            0x08 => {
-                if self.col > 0 {
-                    self.col -= 1;
-                } else if self.row > 0 {
-                    self.row -= 1;
-                    self.col = self.columns - 1;
-                }
-            }
+            0x08 => step_back(&mut self.col, &mut self.row, self.columns),
             byte => {
                 if self.col >= self.columns {
                     self.new_line();

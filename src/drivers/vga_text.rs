@@ -96,6 +96,18 @@ impl ColourCode {
     }
 }
 
+/// Backspace on a text screen `columns` wide: the cursor moves back one
+/// place, to the end of the previous line at the start of one; the caller
+/// then overwrites the character.
+pub fn step_back(col: &mut usize, row: &mut usize, columns: usize) {
+    if *col > 0 {
+        *col -= 1;
+    } else if *row > 0 {
+        *row -= 1;
+        *col = columns - 1;
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C)]
 struct Cell {
@@ -169,16 +181,7 @@ impl VgaText {
         match byte {
             b'\n' => self.new_line(),
             b'\r' => self.col = 0,
-            // Backspace moves the cursor back (to the previous line at the
-            // start of one); the caller overwrites the character.
-            0x08 => {
-                if self.col > 0 {
-                    self.col -= 1;
-                } else if self.row > 0 {
-                    self.row -= 1;
-                    self.col = WIDTH - 1;
-                }
-            }
+            0x08 => step_back(&mut self.col, &mut self.row, WIDTH),
             byte => {
                 if self.col >= WIDTH {
                     self.new_line();
