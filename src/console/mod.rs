@@ -21,6 +21,9 @@ use crate::drivers::vga_text::VgaText;
 pub use crate::drivers::vga_text::{Colour, ColourCode};
 
 /// A screen the console can draw text on.
+// Only one Screen exists, in a static, set before the heap exists: boxing
+// the large variant is neither possible nor worth it.
+#[allow(clippy::large_enum_variant)]
 enum Screen {
     VgaText(VgaText),
     Framebuffer(FramebufferText),

@@ -117,8 +117,13 @@ struct Cell {
 
 /// A writer into the text buffer: wraps long lines, scrolls at the bottom,
 /// and keeps the hardware cursor after the last character.
+///
+/// A copy of the screen in RAM makes scrolling write-only: reading the VGA
+/// buffer is slow (device memory, and under emulation each access is a
+/// trip into the emulator).
 pub struct VgaText {
     buffer: NonNull<Cell>,
+    shadow: [Cell; WIDTH * HEIGHT],
     row: usize,
     col: usize,
     colour: ColourCode,
@@ -141,18 +146,25 @@ impl VgaText {
         Self {
             // SAFETY: the address is not null.
             buffer: unsafe { NonNull::new_unchecked(BUFFER_ADDR as *mut Cell) },
+            shadow: [Cell {
+                ascii: b' ',
+                colour: Self::DEFAULT_COLOUR,
+            }; WIDTH * HEIGHT],
             row: 0,
             col: 0,
             colour: Self::DEFAULT_COLOUR,
         }
     }
 
-    fn cell(&mut self, row: usize, col: usize) -> VolatilePtr<'_, Cell> {
-        assert!(row < HEIGHT && col < WIDTH);
-        // SAFETY: the index is inside the 80x25 buffer (checked above), which
+    /// Puts `cell` at (`row`, `col`) on the screen and in the copy.
+    fn put(&mut self, row: usize, col: usize, cell: Cell) {
+        let index = row * WIDTH + col;
+        // Also checks that the index lies in the 80x25 buffer.
+        self.shadow[index] = cell;
+        // SAFETY: the index is inside the 80x25 buffer (the shadow write checked it), which
         // `new`'s caller promised is mapped; `&mut self` makes this the only
         // access right now.
-        unsafe { VolatilePtr::new(self.buffer.add(row * WIDTH + col)) }
+        unsafe { VolatilePtr::new(self.buffer.add(index)).write(cell) };
     }
 
     /// Sets the colour of the text written from now on.
@@ -195,8 +207,7 @@ impl VgaText {
                     ascii,
                     colour: self.colour,
                 };
-                let (row, col) = (self.row, self.col);
-                self.cell(row, col).write(cell);
+                self.put(self.row, self.col, cell);
                 self.col += 1;
             }
         }
@@ -216,11 +227,10 @@ impl VgaText {
             self.row += 1;
             return;
         }
-        for row in 1..HEIGHT {
-            for col in 0..WIDTH {
-                let cell = self.cell(row, col).read();
-                self.cell(row - 1, col).write(cell);
-            }
+        self.shadow.copy_within(WIDTH.., 0);
+        for index in 0..WIDTH * (HEIGHT - 1) {
+            let cell = self.shadow[index];
+            self.put(index / WIDTH, index % WIDTH, cell);
         }
         self.clear_row(HEIGHT - 1);
     }
@@ -231,7 +241,7 @@ impl VgaText {
             colour: self.colour,
         };
         for col in 0..WIDTH {
-            self.cell(row, col).write(blank);
+            self.put(row, col, blank);
         }
     }
 
