@@ -82,6 +82,38 @@ fn pages_map_unmap() -> f64 {
     PAIRS as f64 / secs
 }
 
+/// Maps fresh frames at fresh pages (new page tables as needed), as heap
+/// growth does, then unmaps them all.
+fn pages_map_fresh() -> f64 {
+    const PAGES: u64 = 1024;
+    static RUN: AtomicU64 = AtomicU64::new(0);
+    let run = RUN.fetch_add(1, Ordering::Relaxed);
+    let base = Page::containing(VirtAddr::new(0x0000_3333_0000_0000 + run * 0x4000_0000));
+    let secs = seconds(|| {
+        memory::with(|mem| {
+            for i in 0..PAGES {
+                mem.tables
+                    .map(
+                        base + i,
+                        EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE,
+                        &mut mem.frames,
+                    )
+                    .expect("map")
+                    .ignore();
+            }
+        })
+        .unwrap();
+    });
+    memory::with(|mem| {
+        for i in 0..PAGES {
+            // SAFETY: mapped above, unused.
+            unsafe { mem.tables.unmap_and_free(base + i, &mut mem.frames) }.expect("unmap");
+        }
+    })
+    .unwrap();
+    PAGES as f64 / secs
+}
+
 fn tasks_spawn_complete() -> f64 {
     const TASKS: u64 = 10_000;
     let done = Arc::new(AtomicU64::new(0));
@@ -133,6 +165,7 @@ extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
         frames_alloc_free,
     );
     report("kernel_page_map_unmap_pairs_per_s", "/s", pages_map_unmap);
+    report("kernel_fresh_pages_mapped_per_s", "/s", pages_map_fresh);
     report(
         "kernel_tasks_spawned_completed_per_s",
         "/s",
