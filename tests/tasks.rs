@@ -101,7 +101,7 @@ fn sleep_is_accurate_to_one_tick() {
         "  sleep(200 ms): {slept_ticks} ticks, {} us by the TSC",
         elapsed.as_micros()
     );
-    // 200 ms is 20 ticks at 100 Hz; the start may fall anywhere in a tick.
+    // 200 ms is 20 ticks at 100 Hz, plus the tick already under way.
     assert!((20..=21).contains(&slept_ticks), "{slept_ticks} ticks");
     let tick = ticks::ticks_to_duration(1);
     assert!(

@@ -70,6 +70,8 @@ pub enum Unsupported {
     Depth(u8),
     /// Too small for one line of text.
     TooSmall,
+    /// The pitch, pixel size or colour fields do not fit together.
+    Inconsistent,
 }
 
 impl fmt::Display for Unsupported {
@@ -80,6 +82,9 @@ impl fmt::Display for Unsupported {
                 write!(f, "{bpp} bits per pixel are not supported (16, 24, 32 are)")
             }
             Self::TooSmall => f.write_str("too small for a line of text"),
+            Self::Inconsistent => {
+                f.write_str("pitch, pixel size and colour fields do not fit together")
+            }
         }
     }
 }
@@ -95,6 +100,7 @@ pub struct FramebufferText {
     row: usize,
     colour: ColourCode,
     cursor_drawn: bool,
+    cursor_background: Colour,
 }
 
 // SAFETY: the framebuffer exists for the whole run; the Mutex that owns the
@@ -116,6 +122,16 @@ impl FramebufferText {
             16 | 24 | 32 => usize::from(info.bpp / 8),
             other => return Err(Unsupported::Depth(other)),
         };
+        let pitch = info.pitch as usize;
+        let fields_fit = [red, green, blue]
+            .iter()
+            .all(|f| usize::from(f.position) + usize::from(f.size) <= 8 * bytes_per_pixel);
+        if pitch < info.width as usize * bytes_per_pixel
+            || !pitch.is_multiple_of(bytes_per_pixel)
+            || !fields_fit
+        {
+            return Err(Unsupported::Inconsistent);
+        }
         let columns = info.width as usize / CELL_WIDTH;
         let rows = info.height as usize / CELL_HEIGHT;
         if columns == 0 || rows == 0 {
@@ -136,6 +152,7 @@ impl FramebufferText {
             row: 0,
             colour: ColourCode::new(Colour::LightGrey, Colour::Black),
             cursor_drawn: false,
+            cursor_background: Colour::Black,
         })
     }
 
@@ -218,13 +235,20 @@ impl FramebufferText {
     }
 
     fn draw_cursor(&mut self, visible: bool) {
+        // Erase with the background the cursor was drawn on, even if the
+        // colour changed since.
         let colour = if visible {
+            self.cursor_background = self.colour.background();
             rgb(self.colour.foreground())
         } else {
-            rgb(self.colour.background())
+            rgb(self.cursor_background)
         };
-        let (col, row) = (self.col.min(self.columns - 1), self.row);
-        self.fill_cell(col, row, CELL_HEIGHT - CURSOR_ROWS, colour);
+        // Past the last column the cursor waits for the wrap: draw nothing
+        // rather than clip the last character.
+        if self.col >= self.columns {
+            return;
+        }
+        self.fill_cell(self.col, self.row, CELL_HEIGHT - CURSOR_ROWS, colour);
     }
 
     /// Sets the colour of the text written from now on.

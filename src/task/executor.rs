@@ -84,9 +84,10 @@ struct TaskWaker {
 impl TaskWaker {
     fn queue(&self) {
         if !self.queued.swap(true, Ordering::AcqRel) {
-            // Cannot fail: each task is queued at most once, and there are
-            // at most MAX_TASKS tasks, the queue's capacity.
-            let _ = self.ready.push(self.id);
+            // Each live task is queued at most once, and the queue holds
+            // twice MAX_TASKS: room for stale ids of tasks that just ended.
+            let pushed = self.ready.push(self.id);
+            debug_assert!(pushed.is_ok(), "ready queue full");
         }
     }
 }
@@ -117,7 +118,7 @@ impl Executor {
     pub fn new() -> Self {
         Self {
             tasks: BTreeMap::new(),
-            ready: Arc::new(ArrayQueue::new(MAX_TASKS)),
+            ready: Arc::new(ArrayQueue::new(2 * MAX_TASKS)),
         }
     }
 

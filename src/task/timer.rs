@@ -74,6 +74,12 @@ impl Future for Sleep {
                 waker: cx.waker().clone(),
             }));
             publish_next(&sleepers);
+            drop(sleepers);
+            // A tick between the check above and the publication saw the old
+            // deadline: look again rather than wait a tick more.
+            if timer::ticks() >= self.deadline {
+                return Poll::Ready(());
+            }
         }
         Poll::Pending
     }
@@ -87,9 +93,11 @@ pub fn sleep_until(deadline: u64) -> Sleep {
     }
 }
 
-/// Completes once `duration` has passed (to the next timer tick).
+/// Completes once at least `duration` has passed: the current tick is
+/// already partly over, so one more tick is counted.
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(timer::ticks() + ticks_for(duration))
+    let ticks = ticks_for(duration);
+    sleep_until(timer::ticks() + ticks + u64::from(ticks > 0))
 }
 
 /// Completes every `period`, without drift: each deadline follows the last.

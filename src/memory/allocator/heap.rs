@@ -121,7 +121,11 @@ impl<D: HeapDesign> State<D> {
         if step < needed {
             return false;
         }
-        let added = grow(self.start + self.stats.size, step);
+        let mut added = grow(self.start + self.stats.size, step);
+        if added == 0 && step > needed {
+            // Not enough memory for the big step: the request alone may fit.
+            added = grow(self.start + self.stats.size, needed);
+        }
         if added == 0 {
             return false;
         }

@@ -254,3 +254,41 @@ fn heap_grows_on_demand_counts_and_reports_exhaustion() {
     let stats = heap.stats();
     assert_eq!((stats.in_use, stats.live, stats.peak), (0, 0, 100 * 1024));
 }
+
+/// Grows by at most 16 KiB per call, as a kernel low on frames would.
+fn grow_a_little(end: usize, bytes: usize) -> usize {
+    if bytes > 16 * 1024 {
+        0
+    } else {
+        grow_from_arena(end, bytes)
+    }
+}
+
+#[test]
+fn heap_falls_back_to_a_small_growth_step() {
+    let mut memory = arena(1 << 20);
+    let base = memory.as_mut_ptr() as usize;
+    *GROW_ARENA.lock() = (base, 1 << 20);
+    let heap: Heap<LinkedListDesign> = Heap::new();
+    // SAFETY: the arena is ours; the grow function hands out only its rest.
+    unsafe {
+        heap.init(
+            NonNull::new(base as *mut u8).unwrap(),
+            64 * 1024,
+            1 << 20,
+            Some(grow_a_little),
+        )
+    };
+    let layout = Layout::from_size_align(60 * 1024, 8).unwrap();
+    // SAFETY: a valid, non-zero layout.
+    let first = unsafe { heap.alloc(layout) };
+    assert!(!first.is_null());
+    let small = Layout::from_size_align(100, 8).unwrap();
+    // SAFETY: as above.
+    let second = unsafe { heap.alloc(small) };
+    assert!(
+        !second.is_null(),
+        "a small request must not fail for want of a big step"
+    );
+    assert_eq!(heap.stats().failed, 0);
+}
