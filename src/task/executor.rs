@@ -84,8 +84,9 @@ struct TaskWaker {
 impl TaskWaker {
     fn queue(&self) {
         if !self.queued.swap(true, Ordering::AcqRel) {
-            // Each live task is queued at most once, and the queue holds
-            // twice MAX_TASKS: room for stale ids of tasks that just ended.
+            // Each live task is queued at most once, and the queue holds a
+            // quarter more than MAX_TASKS: room for stale ids of tasks that
+            // ended after waking themselves and are not yet drained.
             let pushed = self.ready.push(self.id);
             debug_assert!(pushed.is_ok(), "ready queue full");
         }
@@ -118,7 +119,7 @@ impl Executor {
     pub fn new() -> Self {
         Self {
             tasks: BTreeMap::new(),
-            ready: Arc::new(ArrayQueue::new(2 * MAX_TASKS)),
+            ready: Arc::new(ArrayQueue::new(MAX_TASKS + MAX_TASKS / 4)),
         }
     }
 
