@@ -214,21 +214,32 @@ fn grow_from_arena(end: usize, bytes: usize) -> usize {
     bytes.min(available) & !4095
 }
 
-#[test]
-fn heap_grows_on_demand_counts_and_reports_exhaustion() {
-    let mut memory = arena(1 << 20);
+/// Serialises the tests that share GROW_ARENA (tests run in parallel).
+static GROWTH_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A heap of design `D` over the first 64 KiB of `memory`, allowed to grow
+/// over the rest of it (1 MiB in all) through `grow`.
+fn growing_heap<D: HeapDesign>(memory: &mut [u128], grow: super::GrowFn) -> Heap<D> {
     let base = memory.as_mut_ptr() as usize;
-    *GROW_ARENA.lock() = (base, 1 << 20);
-    let heap: Heap<FixedBlockDesign> = Heap::new();
-    // SAFETY: the arena is ours; grow_from_arena hands out only its rest.
+    *GROW_ARENA.lock() = (base, memory.len() * 16);
+    let heap = Heap::new();
+    // SAFETY: the memory is ours; `grow` hands out only the rest of it.
     unsafe {
         heap.init(
             NonNull::new(base as *mut u8).unwrap(),
             64 * 1024,
-            1 << 20,
-            Some(grow_from_arena),
+            memory.len() * 16,
+            Some(grow),
         )
     };
+    heap
+}
+
+#[test]
+fn heap_grows_on_demand_counts_and_reports_exhaustion() {
+    let _serial = GROWTH_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut memory = arena(1 << 20);
+    let heap: Heap<FixedBlockDesign> = growing_heap(&mut memory, grow_from_arena);
 
     let layout = Layout::from_size_align(100 * 1024, 8).unwrap();
     // SAFETY: a valid, non-zero layout.
@@ -266,19 +277,9 @@ fn grow_a_little(end: usize, bytes: usize) -> usize {
 
 #[test]
 fn heap_falls_back_to_a_small_growth_step() {
+    let _serial = GROWTH_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let mut memory = arena(1 << 20);
-    let base = memory.as_mut_ptr() as usize;
-    *GROW_ARENA.lock() = (base, 1 << 20);
-    let heap: Heap<LinkedListDesign> = Heap::new();
-    // SAFETY: the arena is ours; the grow function hands out only its rest.
-    unsafe {
-        heap.init(
-            NonNull::new(base as *mut u8).unwrap(),
-            64 * 1024,
-            1 << 20,
-            Some(grow_a_little),
-        )
-    };
+    let heap: Heap<LinkedListDesign> = growing_heap(&mut memory, grow_a_little);
     let layout = Layout::from_size_align(60 * 1024, 8).unwrap();
     // SAFETY: a valid, non-zero layout.
     let first = unsafe { heap.alloc(layout) };
