@@ -1,6 +1,6 @@
 //! Bringing the kernel up, in order: consoles, boot information, memory,
-//! heap, interrupts. Every kernel entry point (the kernel and each test
-//! kernel) starts here.
+//! heap, interrupts, and the devices wired to their interrupt lines. Every
+//! kernel entry point (the kernel and each test kernel) starts here.
 
 use core::ptr::NonNull;
 
@@ -8,21 +8,10 @@ use log::{debug, info, warn};
 use x86_64::PhysAddr;
 
 use crate::boot::{self, BootInfo, Firmware, cmdline};
-use crate::drivers::{self, vga_text};
+use crate::drivers::{self, ps2, serial, vga_text};
+use crate::interrupts::{gdt, irq, pic, timer};
 use crate::memory::{self, PhysRange};
 use crate::{BOOT_INFO, VERSION, console, interrupts, layout, panic, time, units};
-
-/// Choices a kernel entry point can make about [`init_with`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct InitOptions {
-    /// How the IDT is built.
-    pub idt: interrupts::IdtOptions,
-}
-
-/// Initialises the kernel with the default options: see [`init_with`].
-pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
-    init_with(multiboot_info_addr, InitOptions::default())
-}
 
 /// Brings the kernel up: consoles, boot information, memory, interrupts.
 /// The first thing every kernel entry point (the kernel and each test
@@ -31,10 +20,7 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
 /// Serial comes first, so that even a failure in the screen code is seen.
 /// A boot information structure the kernel cannot use is a fatal error with
 /// a clear message.
-pub fn init_with(
-    multiboot_info_addr: u64,
-    init_options: InitOptions,
-) -> &'static BootInfo<'static> {
+pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
     time::mark_boot();
     let serial = drivers::serial::init();
     interrupts::init_early();
@@ -74,10 +60,48 @@ pub fn init_with(
     boot::log_summary(boot);
     init_memory(boot);
     move_framebuffer(boot, framebuffer_shown);
-    if let Err(err) = interrupts::init(init_options.idt) {
+    if let Err(err) = interrupts::init() {
+        panic::fatal(format_args!("interrupts: {err}"));
+    }
+    if let Err(err) = start_devices() {
         panic::fatal(format_args!("interrupts: {err}"));
     }
     boot
+}
+
+/// Starts the timer, the keyboard and serial input, each on its interrupt
+/// line, then turns interrupts on.
+fn start_devices() -> Result<(), irq::IrqError> {
+    timer::init()?;
+    let keyboard = match ps2::init() {
+        Ok(()) => {
+            irq::register(pic::IRQ_KEYBOARD, ps2::on_interrupt)?;
+            true
+        }
+        Err(err) => {
+            warn!("keyboard: {err}; use the serial console");
+            false
+        }
+    };
+    let serial = serial::enable_receive_interrupt();
+    if serial {
+        irq::register(pic::IRQ_COM1, serial::on_interrupt)?;
+        // Input that arrived while the line was masked raised it before the
+        // PIC listened: take it now, which also lets the line fall.
+        serial::on_interrupt();
+    }
+    if keyboard {
+        ps2::take_pending();
+    }
+    interrupts::enable();
+    info!(
+        "interrupts on: timer {} Hz, keyboard {}, serial {}, {} IST stacks",
+        timer::TIMER_HZ,
+        if keyboard { "IRQ 1" } else { "absent" },
+        if serial { "IRQ 4" } else { "absent" },
+        gdt::IST_STACKS
+    );
+    Ok(())
 }
 
 /// The framebuffer the console can draw on: an RGB one.

@@ -26,7 +26,7 @@ pub mod units;
 use spin::Once;
 
 use boot::BootInfo;
-pub use init::{InitOptions, init, init_with, log_ready};
+pub use init::{init, log_ready};
 
 /// The kernel's version, from Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

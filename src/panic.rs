@@ -1,7 +1,12 @@
 //! What the kernel does when it cannot go on: a panic, a fatal exception, or
-//! a fatal error it detected itself. All are printed in red on the screen
-//! and on serial, and the CPU halts (a test kernel exits QEMU with the
-//! failure code instead); the machine never resets silently.
+//! a fatal error it detected itself. All three end in the binary's
+//! `#[panic_handler]` (a fatal exception panics after keeping its saved
+//! state; [`fatal`] panics with its message), so there is one way out.
+//!
+//! The kernel's panic handler is [`kernel_panic`]: it prints the report in
+//! red on the screen and serial, then halts; the machine never resets
+//! silently. Test kernels bring their own panic handler (see
+//! `crate::testing`), which ends QEMU instead; nothing here knows about it.
 
 use core::fmt;
 use core::panic::PanicInfo;
@@ -9,7 +14,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::arch::halt_forever;
 use crate::console::{self, ERROR_COLOUR};
-use crate::testing;
+use crate::interrupts::exceptions;
 
 static REPORTING: AtomicBool = AtomicBool::new(false);
 
@@ -31,27 +36,26 @@ pub fn begin_last_words() -> bool {
     true
 }
 
-/// Prints a last report with `report` (unless one is already under way),
-/// then halts; a test kernel exits QEMU with the failure code instead.
-pub fn last_words(report: impl FnOnce()) -> ! {
+/// The kernel binary's `#[panic_handler]`: reports the panic (or the fatal
+/// exception behind it) and halts.
+pub fn kernel_panic(info: &PanicInfo<'_>) -> ! {
     if begin_last_words() {
-        report();
-        if !testing::is_test_kernel() {
-            console::write_coloured(
-                Some(ERROR_COLOUR),
-                format_args!("Pyrite cannot continue and has halted.\n"),
-            );
-        }
-    }
-    if testing::is_test_kernel() {
-        testing::exit_qemu(testing::QemuExitCode::Failed);
+        report(info);
+        console::write_coloured(
+            Some(ERROR_COLOUR),
+            format_args!("Pyrite cannot continue and has halted.\n"),
+        );
     }
     halt_forever()
 }
 
-/// Reports a panic and halts. The kernel binary's `#[panic_handler]`.
-pub fn kernel_panic(info: &PanicInfo<'_>) -> ! {
-    last_words(|| report_panic(info))
+/// Prints why the kernel is ending: the fatal exception's full report if an
+/// exception caused the panic, else the panic's message and location.
+pub fn report(info: &PanicInfo<'_>) {
+    match exceptions::fatal_exception() {
+        Some(fault) => exceptions::report(fault),
+        None => report_panic(info),
+    }
 }
 
 /// Prints a panic's message and location.
@@ -73,7 +77,10 @@ pub fn report_panic(info: &PanicInfo<'_>) {
     }
 }
 
-/// Reports an error the kernel cannot recover from, then halts.
+/// Ends the kernel with an error it cannot recover from (a boot
+/// information it cannot use, no memory for its own tables). A panic with
+/// the message, so it takes the same way out as every other end.
+#[track_caller]
 pub fn fatal(args: fmt::Arguments<'_>) -> ! {
-    last_words(|| console::write_coloured(Some(ERROR_COLOUR), format_args!("\nFATAL: {args}\n")))
+    panic!("{args}")
 }

@@ -5,14 +5,17 @@
 //! panics: the panic handler prints `FAILED` with the message and exits QEMU
 //! with the failure code. QEMU exits through the `isa-debug-exit` device
 //! (`iobase=0xf4`): 0x10 means success (QEMU's exit status 33), 0x11 failure (35).
+//!
+//! The kernel never calls into this module. A test kernel's own
+//! `#[panic_handler]` (defined by the macros below) is how every ending
+//! reaches it: a failed assertion, a panic in the kernel, a fatal exception
+//! (the exception handler panics) and a fatal error all panic.
 
 use core::panic::PanicInfo;
 
-use core::sync::atomic::{AtomicBool, Ordering};
-
 use spin::{Mutex, Once};
 
-use crate::interrupts::{InterruptContext, exceptions};
+use crate::interrupts::exceptions::{self, FatalException};
 
 use crate::arch::halt_forever;
 use crate::{panic, println};
@@ -49,19 +52,6 @@ pub struct TestCase {
     pub run: fn(),
 }
 
-static TEST_KERNEL: AtomicBool = AtomicBool::new(false);
-
-/// Marks this kernel as a test kernel: fatal errors then exit QEMU with the
-/// failure code instead of halting.
-pub fn mark_test_kernel() {
-    TEST_KERNEL.store(true, Ordering::SeqCst);
-}
-
-/// Whether this is a test kernel.
-pub fn is_test_kernel() -> bool {
-    TEST_KERNEL.load(Ordering::SeqCst)
-}
-
 /// The test running now, as (kernel, test name), for the panic handler.
 static CURRENT: Mutex<Option<(&'static str, &'static str)>> = Mutex::new(None);
 
@@ -76,7 +66,6 @@ fn current() -> Option<(&'static str, &'static str)> {
 
 /// Runs every test in order, prints the summary, and exits QEMU with success.
 pub fn run_tests(kernel: &'static str, tests: &[TestCase]) -> ! {
-    mark_test_kernel();
     println!("running {} tests in {kernel}", tests.len());
     for test in tests {
         set_current(Some((kernel, test.name)));
@@ -89,22 +78,26 @@ pub fn run_tests(kernel: &'static str, tests: &[TestCase]) -> ! {
 }
 
 /// The panic handler of test kernels: marks the running test as failed,
-/// prints the panic, and exits QEMU with the failure code.
+/// prints the report (the panic, or the fatal exception behind it), and
+/// exits QEMU with the failure code. In a kernel that expects an exception
+/// ([`expect_exception`]), checks the exception instead.
 pub fn test_panic(info: &PanicInfo<'_>) -> ! {
     if !panic::begin_last_words() {
         exit_qemu(QemuExitCode::Failed);
     }
+    if let Some(&(kernel, expected)) = EXPECTED.get() {
+        check_expected_exception(kernel, expected, info);
+    }
     if let Some((kernel, name)) = current() {
         println!("test {kernel}::{name} ... FAILED");
     }
-    panic::report_panic(info);
+    panic::report(info);
     exit_qemu(QemuExitCode::Failed)
 }
 
 /// Runs `test`, which must panic; the test kernel's panic handler must be
 /// [`expected_panic`]. If `test` returns, the test fails.
 pub fn expect_panic(kernel: &'static str, test: TestCase) -> ! {
-    mark_test_kernel();
     println!("running 1 test in {kernel}");
     set_current(Some((kernel, test.name)));
     (test.run)();
@@ -129,7 +122,7 @@ pub fn expected_panic(info: &PanicInfo<'_>) -> ! {
         }
         None => {
             // A panic outside the test (during init) is a real failure.
-            panic::report_panic(info);
+            panic::report(info);
             exit_qemu(QemuExitCode::Failed)
         }
     }
@@ -152,7 +145,7 @@ pub struct ExpectedException {
     /// The vector that must come.
     pub vector: u8,
     /// Further checks of the saved state (error code, CR2, stack...).
-    pub check: fn(&InterruptContext) -> Result<(), &'static str>,
+    pub check: fn(&FatalException) -> Result<(), &'static str>,
     /// Code that must raise the exception.
     pub trigger: fn(),
 }
@@ -160,11 +153,10 @@ pub struct ExpectedException {
 static EXPECTED: Once<(&'static str, ExpectedException)> = Once::new();
 
 /// Runs `expected.trigger`, which must raise `expected.vector`: the test
-/// passes when the exception handler sees it and the check agrees.
+/// passes when the exception ends the kernel (through [`test_panic`]) and
+/// the check agrees with the saved state.
 pub fn expect_exception(kernel: &'static str, expected: ExpectedException) -> ! {
-    mark_test_kernel();
     EXPECTED.call_once(|| (kernel, expected));
-    exceptions::set_hook(check_expected_exception);
     println!("running 1 test in {kernel}");
     set_current(Some((kernel, expected.name)));
     (expected.trigger)();
@@ -176,29 +168,35 @@ pub fn expect_exception(kernel: &'static str, expected: ExpectedException) -> ! 
     exit_qemu(QemuExitCode::Failed)
 }
 
-/// The exception hook of [`expect_exception`].
-fn check_expected_exception(ctx: &InterruptContext) {
-    let Some(&(kernel, expected)) = EXPECTED.get() else {
-        return;
+/// Judges the end of an [`expect_exception`] kernel: the panic must come
+/// from the expected exception, and the check must accept its state.
+fn check_expected_exception(
+    kernel: &'static str,
+    expected: ExpectedException,
+    info: &PanicInfo<'_>,
+) -> ! {
+    let wanted = exceptions::name(expected.vector).1;
+    let Some(fault) = exceptions::fatal_exception() else {
+        println!(
+            "test {kernel}::{} ... FAILED (panicked instead of raising {wanted})",
+            expected.name
+        );
+        panic::report_panic(info);
+        exit_qemu(QemuExitCode::Failed)
     };
-    // From here on the test ends: take the console whatever held it.
-    if !panic::begin_last_words() {
-        exit_qemu(QemuExitCode::Failed);
-    }
+    let ctx = &fault.context;
     let vector = ctx.vector as u8;
     let (mnemonic, name) = exceptions::name(vector);
+    // The kernel's own report, exactly as a real fault prints it.
+    exceptions::report(fault);
     if vector != expected.vector {
         println!(
-            "test {kernel}::{} ... FAILED (got {name} {mnemonic} instead of {})",
-            expected.name,
-            exceptions::name(expected.vector).1
+            "test {kernel}::{} ... FAILED (got {name} {mnemonic} instead of {wanted})",
+            expected.name
         );
-        exceptions::report(ctx);
         exit_qemu(QemuExitCode::Failed);
     }
-    // The kernel's own report, exactly as a real fault would print it.
-    exceptions::report(ctx);
-    match (expected.check)(ctx) {
+    match (expected.check)(fault) {
         Ok(()) => {
             println!("test {kernel}::{} ... ok", expected.name);
             println!(
@@ -220,18 +218,9 @@ fn check_expected_exception(ctx: &InterruptContext) {
 #[macro_export]
 macro_rules! exception_test_kernel {
     (name: $name:expr, vector: $vector:expr, check: $check:expr, trigger: $trigger:expr $(,)?) => {
-        $crate::exception_test_kernel!(
-            options: $crate::InitOptions::default(),
-            name: $name,
-            vector: $vector,
-            check: $check,
-            trigger: $trigger,
-        );
-    };
-    (options: $options:expr, name: $name:expr, vector: $vector:expr, check: $check:expr, trigger: $trigger:expr $(,)?) => {
         #[unsafe(no_mangle)]
         extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
-            $crate::init_with(multiboot_info_addr, $options);
+            $crate::init(multiboot_info_addr);
             $crate::testing::expect_exception(
                 env!("CARGO_CRATE_NAME"),
                 $crate::testing::ExpectedException {

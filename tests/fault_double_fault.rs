@@ -1,23 +1,31 @@
-//! With the page-fault handler on the faulting stack (no IST), a stack
-//! overflow cannot even push the page-fault frame: the CPU raises a double
-//! fault, whose handler runs on its own IST stack and reports it.
+//! A fault while the CPU delivers a fault: with the stack pointer made
+//! non-canonical, delivering a breakpoint faults (#SS), and delivering that
+//! #SS faults again, so the CPU raises a double fault. Its handler runs on
+//! its own IST stack, where the stack pointer does not matter, and reports.
 #![no_std]
 #![no_main]
 
-use pyrite::interrupts::{IdtOptions, gdt};
+use pyrite::interrupts::gdt;
 
-fn overflow() {
-    core::hint::black_box(pyrite::testing::overflow_the_stack(0));
+fn fault_while_delivering_a_fault() {
+    // SAFETY: nothing returns here: the double fault ends the test kernel,
+    // whose handler runs on an IST stack and never uses this RSP.
+    unsafe {
+        core::arch::asm!(
+            "mov rsp, {bad}",
+            "int3",
+            bad = in(reg) 0x8000_0000_0000_0000u64,
+            options(noreturn)
+        )
+    }
 }
 
 pyrite::exception_test_kernel!(
-    options: pyrite::InitOptions {
-        idt: IdtOptions { page_fault_on_ist: false },
-    },
-    name: "stack_overflow_ends_in_the_double_fault_handler",
+    name: "a_fault_while_delivering_a_fault_ends_in_the_double_fault_handler",
     vector: 8,
-    check: |ctx| {
-        let here = ctx as *const _ as u64;
+    check: |fault| {
+        let ctx = &fault.context;
+        let here = fault.saved_at;
         let stack = gdt::ist_stack(gdt::DOUBLE_FAULT_IST).ok_or("no IST stack")?;
         if !(stack.bottom().as_u64()..stack.top().as_u64()).contains(&here) {
             return Err("the handler did not run on the double-fault IST stack");
@@ -27,5 +35,5 @@ pyrite::exception_test_kernel!(
         }
         Ok(())
     },
-    trigger: overflow,
+    trigger: fault_while_delivering_a_fault,
 );

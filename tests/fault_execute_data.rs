@@ -5,8 +5,6 @@
 
 use core::sync::atomic::AtomicU8;
 
-use x86_64::registers::control::Cr2;
-
 /// A `ret` instruction, in the writable data section.
 static RET_IN_DATA: AtomicU8 = AtomicU8::new(0xC3);
 
@@ -20,9 +18,10 @@ fn execute_data() {
 pyrite::exception_test_kernel!(
     name: "executing_kernel_data_page_faults",
     vector: 14,
-    check: |ctx| {
+    check: |fault| {
+        let ctx = &fault.context;
         let addr = &RET_IN_DATA as *const AtomicU8 as u64;
-        if Cr2::read_raw() != addr || ctx.rip != addr {
+        if fault.cr2 != addr || ctx.rip != addr {
             return Err("CR2/RIP is not the data address");
         }
         // present | instruction fetch

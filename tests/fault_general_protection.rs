@@ -11,6 +11,6 @@ fn non_canonical_read() {
 pyrite::exception_test_kernel!(
     name: "non_canonical_access_raises_general_protection",
     vector: 13,
-    check: |ctx| if ctx.error_code == 0 { Ok(()) } else { Err("expected error code 0") },
+    check: |fault| if fault.context.error_code == 0 { Ok(()) } else { Err("expected error code 0") },
     trigger: non_canonical_read,
 );

@@ -2,8 +2,6 @@
 #![no_std]
 #![no_main]
 
-use x86_64::registers::control::Cr2;
-
 unsafe extern "C" {
     static boot_stack_bottom: u8;
 }
@@ -21,8 +19,9 @@ fn touch_guard_page() {
 pyrite::exception_test_kernel!(
     name: "touching_the_boot_stack_guard_page_faults",
     vector: 14,
-    check: |ctx| {
-        if Cr2::read_raw() != guard_address() {
+    check: |fault| {
+        let ctx = &fault.context;
+        if fault.cr2 != guard_address() {
             return Err("CR2 is not the guard address");
         }
         // not present | write

@@ -10,7 +10,8 @@ fn undefined_instruction() {
 pyrite::exception_test_kernel!(
     name: "ud2_raises_invalid_opcode",
     vector: 6,
-    check: |ctx| {
+    check: |fault| {
+        let ctx = &fault.context;
         // RIP points at the ud2 itself (0F 0B).
         // SAFETY: RIP is in the kernel's text, which is mapped readable.
         let bytes = unsafe { core::ptr::read(ctx.rip as *const [u8; 2]) };

@@ -4,7 +4,6 @@
 #![no_main]
 
 use pyrite::interrupts::gdt;
-use x86_64::registers::control::Cr2;
 
 fn overflow() {
     core::hint::black_box(pyrite::testing::overflow_the_stack(0));
@@ -13,13 +12,13 @@ fn overflow() {
 pyrite::exception_test_kernel!(
     name: "stack_overflow_is_reported_by_the_page_fault_handler",
     vector: 14,
-    check: |ctx| {
-        let here = ctx as *const _ as u64;
+    check: |fault| {
+        let here = fault.saved_at;
         let stack = gdt::ist_stack(gdt::PAGE_FAULT_IST).ok_or("no IST stack")?;
         if !(stack.bottom().as_u64()..stack.top().as_u64()).contains(&here) {
             return Err("the handler did not run on the page-fault IST stack");
         }
-        match pyrite::memory::describe_address(Cr2::read_raw()) {
+        match pyrite::memory::describe_address(fault.cr2) {
             pyrite::memory::AddressKind::BootStackGuard => Ok(()),
             _ => Err("CR2 is not in the boot stack's guard page"),
         }

@@ -2,8 +2,6 @@
 #![no_std]
 #![no_main]
 
-use x86_64::registers::control::Cr2;
-
 fn target() {}
 
 fn write_to_text() {
@@ -15,8 +13,9 @@ fn write_to_text() {
 pyrite::exception_test_kernel!(
     name: "writing_kernel_text_page_faults",
     vector: 14,
-    check: |ctx| {
-        if Cr2::read_raw() != target as fn() as usize as u64 {
+    check: |fault| {
+        let ctx = &fault.context;
+        if fault.cr2 != target as fn() as usize as u64 {
             return Err("CR2 is not the written address");
         }
         // present | write

@@ -5,13 +5,14 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use pyrite::interrupts::{self, gdt, pic, timer};
+use pyrite::interrupts::{self, gdt, irq, pic, timer};
 use pyrite::{memory, println, time};
 
 pyrite::test_kernel!(
     breakpoint_returns_and_execution_continues,
     timer_ticks_at_the_programmed_rate,
     printing_from_an_interrupt_while_printing_does_not_hang,
+    a_line_carries_a_bounded_number_of_handlers,
     halting_while_idle_loses_no_tick,
     ist_stacks_sit_above_guard_pages,
     no_unexpected_interrupts,
@@ -49,25 +50,42 @@ fn timer_ticks_at_the_programmed_rate() {
     assert!((0.9..=1.1).contains(&ratio), "ratio {ratio}");
 }
 
-static HOOK_PRINTS: AtomicU64 = AtomicU64::new(0);
+static IRQ_PRINTS: AtomicU64 = AtomicU64::new(0);
 
-fn print_from_timer(tick: u64) {
-    if HOOK_PRINTS.fetch_add(1, Ordering::Relaxed) < 20 {
-        println!("  [from the timer interrupt, tick {tick}]");
+/// A second handler on the timer's line, as a driver sharing it would be.
+fn print_from_timer() {
+    if IRQ_PRINTS.fetch_add(1, Ordering::Relaxed) < 20 {
+        println!("  [from the timer interrupt, tick {}]", timer::ticks());
     }
 }
 
 fn printing_from_an_interrupt_while_printing_does_not_hang() {
-    timer::set_tick_hook(Some(print_from_timer));
+    irq::register(pic::IRQ_TIMER, print_from_timer).expect("room on IRQ 0");
     let start = timer::ticks();
     let mut lines = 0;
-    while HOOK_PRINTS.load(Ordering::Relaxed) < 20 {
+    while IRQ_PRINTS.load(Ordering::Relaxed) < 20 {
         println!("  main code line {lines}");
         lines += 1;
         assert!(timer::ticks() < start + 500, "the timer stopped printing");
     }
-    timer::set_tick_hook(None);
     assert!(lines > 0);
+    assert!(irq::count(pic::IRQ_TIMER) >= timer::ticks());
+}
+
+fn a_line_carries_a_bounded_number_of_handlers() {
+    fn nothing() {}
+    // IRQ 3 (COM2) is free here: fill it, then one more is refused.
+    let mut taken = 0;
+    while irq::register(3, nothing).is_ok() {
+        taken += 1;
+        assert!(taken <= 16, "no bound on handlers per line");
+    }
+    assert!(taken >= 1);
+    assert_eq!(irq::register(3, nothing), Err(irq::IrqError::LineFull(3)));
+    assert_eq!(
+        irq::register(16, nothing),
+        Err(irq::IrqError::NoSuchLine(16))
+    );
 }
 
 fn halting_while_idle_loses_no_tick() {

@@ -1,7 +1,12 @@
 //! The 32 CPU exceptions: what each is called, and what the kernel says
 //! when one happens. Breakpoint and debug are reported and execution goes
-//! on; every other exception is fatal: its name, RIP, error code and all
-//! registers go to the screen and serial, then the CPU halts.
+//! on; every other exception is fatal: the handler keeps a copy of the saved
+//! state and panics, and the panic handler prints [`report`] (name, RIP,
+//! decoded error code, all registers) and ends the kernel.
+//!
+//! Every way the kernel can end thus goes through one door, the binary's
+//! `#[panic_handler]`: the kernel's halts, a test kernel's exits QEMU. This
+//! module never asks which kind of kernel it runs in.
 
 use core::fmt;
 
@@ -9,7 +14,6 @@ use spin::Once;
 use x86_64::registers::control::{Cr2, Cr3};
 
 use super::InterruptContext;
-use crate::panic;
 
 /// Mnemonic and name of exception `vector` (Intel SDM vol. 3, table 6-1).
 pub fn name(vector: u8) -> (&'static str, &'static str) {
@@ -118,20 +122,31 @@ impl fmt::Display for SelectorErrorCode {
     }
 }
 
-/// A handler that sees every exception first (test kernels use it to
-/// expect a fault). It returns if it does not want the exception.
-static HOOK: Once<fn(&InterruptContext)> = Once::new();
+/// The state saved by the first fatal exception, kept for the panic
+/// handler's report. Later faults (a fault inside the report) do not
+/// replace it: the first one is the cause.
+static FATAL: Once<FatalException> = Once::new();
 
-/// Installs the exception hook (once).
-pub fn set_hook(hook: fn(&InterruptContext)) {
-    HOOK.call_once(|| hook);
+/// A fatal exception: the saved registers, where they were saved (which
+/// stack the handler ran on), and CR2 as it was on entry (a page fault's
+/// address; a later fault could change the register).
+#[derive(Debug, Clone)]
+pub struct FatalException {
+    /// The state the entry stub saved.
+    pub context: InterruptContext,
+    /// Where the entry stub saved it: on the handler's stack.
+    pub saved_at: u64,
+    /// CR2 on entry to the handler.
+    pub cr2: u64,
+}
+
+/// The fatal exception the kernel is ending with, if it is ending with one.
+pub fn fatal_exception() -> Option<&'static FatalException> {
+    FATAL.get()
 }
 
 /// Handles exception `ctx.vector` (0-31).
 pub(super) fn handle(ctx: &mut InterruptContext) {
-    if let Some(hook) = HOOK.get() {
-        hook(ctx);
-    }
     let vector = ctx.vector as u8;
     match vector {
         3 => {
@@ -139,13 +154,24 @@ pub(super) fn handle(ctx: &mut InterruptContext) {
             log::info!("breakpoint at {:#x}", ctx.rip.wrapping_sub(1));
         }
         1 => log::info!("debug exception at {:#x}", ctx.rip),
-        _ => panic::last_words(|| report(ctx)),
+        _ => {
+            let cr2 = Cr2::read_raw();
+            FATAL.call_once(|| FatalException {
+                context: ctx.clone(),
+                saved_at: core::ptr::from_ref(ctx) as u64,
+                cr2,
+            });
+            let (mnemonic, name) = name(vector);
+            panic!("{name} ({mnemonic}) at RIP {:#x}", ctx.rip)
+        }
     }
 }
 
-/// Prints what is known about an exception: name, vector, RIP, the decoded
-/// error code, the faulting address for page faults, and every register.
-pub fn report(ctx: &InterruptContext) {
+/// Prints what is known about a fatal exception: name, vector, RIP, the
+/// decoded error code, the faulting address for page faults, and every
+/// register.
+pub fn report(fault: &FatalException) {
+    let ctx = &fault.context;
     let vector = ctx.vector as u8;
     let (mnemonic, name) = name(vector);
     crate::console::write_coloured(
@@ -160,7 +186,7 @@ pub fn report(ctx: &InterruptContext) {
     };
     match vector {
         14 => {
-            let addr = Cr2::read_raw();
+            let addr = fault.cr2;
             detail(format_args!(
                 "  error code {:#x}: {}\n",
                 ctx.error_code,
@@ -179,6 +205,11 @@ pub fn report(ctx: &InterruptContext) {
         8 | 17 | 21 | 29 | 30 => detail(format_args!("  error code {:#x}\n", ctx.error_code)),
         _ => {}
     }
+    detail(format_args!(
+        "  state saved at {:#x}: {}\n",
+        fault.saved_at,
+        crate::memory::describe_address(fault.saved_at)
+    ));
     detail(format_args!("{ctx}"));
     detail(format_args!(
         "  CR3={:016x}\n",

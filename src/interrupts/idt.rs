@@ -16,22 +16,6 @@ unsafe extern "C" {
 static IDT: Once<InterruptDescriptorTable> = Once::new();
 static EARLY_IDT: Once<InterruptDescriptorTable> = Once::new();
 
-/// How the IDT is built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IdtOptions {
-    /// Run the page-fault handler on its own IST stack (the default). Off,
-    /// a page fault on a full stack turns into a double fault.
-    pub page_fault_on_ist: bool,
-}
-
-impl Default for IdtOptions {
-    fn default() -> Self {
-        Self {
-            page_fault_on_ist: true,
-        }
-    }
-}
-
 /// Points `vector`'s entry at `handler`. Returns `None` for the reserved
 /// vectors (15, 22-27, 31), which the CPU never raises and the `x86_64`
 /// crate does not expose.
@@ -69,17 +53,19 @@ unsafe fn set_entry(
 /// Builds and loads an IDT with every stub but no IST stacks, for the time
 /// before the TSS exists. The boot GDT's code segment is current.
 pub fn init_early() {
-    EARLY_IDT.call_once(|| build(None)).load();
+    EARLY_IDT.call_once(|| build(false)).load();
 }
 
 /// Builds and loads the IDT. Call after [`gdt::init`] (the entries take the
 /// current code segment).
-pub fn init(options: IdtOptions) {
-    IDT.call_once(|| build(Some(options))).load();
+pub fn init() {
+    IDT.call_once(|| build(true)).load();
 }
 
-/// An IDT pointing every vector at its stub; with IST stacks if `options`.
-fn build(options: Option<IdtOptions>) -> InterruptDescriptorTable {
+/// An IDT pointing every vector at its stub; the exceptions that must
+/// survive a broken stack (NMI, double fault, page fault, machine check) on
+/// their IST stacks if `ist`.
+fn build(ist: bool) -> InterruptDescriptorTable {
     {
         let mut idt = InterruptDescriptorTable::new();
         // SAFETY: reading the table of stub addresses defined in the assembly.
@@ -92,13 +78,13 @@ fn build(options: Option<IdtOptions>) -> InterruptDescriptorTable {
                 let Some(entry) = set_entry(&mut idt, vector, VirtAddr::new(stub)) else {
                     continue;
                 };
-                let Some(options) = options else {
+                if !ist {
                     continue;
-                };
+                }
                 match vector {
                     2 => entry.set_stack_index(gdt::NMI_IST),
                     8 => entry.set_stack_index(gdt::DOUBLE_FAULT_IST),
-                    14 if options.page_fault_on_ist => entry.set_stack_index(gdt::PAGE_FAULT_IST),
+                    14 => entry.set_stack_index(gdt::PAGE_FAULT_IST),
                     18 => entry.set_stack_index(gdt::MACHINE_CHECK_IST),
                     _ => entry,
                 };

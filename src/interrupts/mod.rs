@@ -1,22 +1,23 @@
 //! Interrupts: the GDT and TSS, the IDT with one assembly stub per vector,
-//! the CPU exceptions, the PICs, the timer and the keyboard interrupt.
+//! the CPU exceptions, the PICs, IRQ registration and the timer.
 //!
 //! Handlers never reach up into task code: they push into driver queues and
-//! count. Every stub enters [`interrupt_dispatch`] with interrupts off.
+//! count. No device is named here: drivers' handlers are registered on
+//! their lines ([`irq::register`]) by the init sequence. Every stub enters
+//! [`interrupt_dispatch`] with interrupts off.
 
 mod context;
 pub mod exceptions;
 pub mod gdt;
 pub mod idt;
+pub mod irq;
 pub mod pic;
 pub mod timer;
 
 use core::fmt;
 
 pub use context::InterruptContext;
-pub use idt::IdtOptions;
 
-use crate::drivers::{ps2, serial};
 use crate::memory::stack::StackError;
 
 /// Why interrupts could not be set up.
@@ -37,9 +38,10 @@ impl fmt::Display for InterruptError {
     }
 }
 
-/// Loads the GDT, TSS and IDT, programs the PICs and the timer, sets up the
-/// keyboard, and enables interrupts.
-pub fn init(options: IdtOptions) -> Result<(), InterruptError> {
+/// Loads the GDT, TSS and IDT and programs the PICs with every line
+/// masked. Interrupts stay off: drivers register their lines
+/// ([`irq::register`]), then [`enable`] turns interrupts on.
+pub fn init() -> Result<(), InterruptError> {
     let stacks = crate::memory::with(|mem| {
         let mut make = || {
             mem.stacks
@@ -50,47 +52,14 @@ pub fn init(options: IdtOptions) -> Result<(), InterruptError> {
     })
     .ok_or(InterruptError::NoMemory)??;
     gdt::init(stacks);
-    idt::init(options);
+    idt::init();
     pic::init();
-
-    let keyboard = match ps2::init() {
-        Ok(()) => true,
-        Err(err) => {
-            log::warn!("keyboard: {err}; use the serial console");
-            false
-        }
-    };
-    let serial = serial::enable_receive_interrupt();
-    let irqs = [
-        Some(pic::IRQ_TIMER),
-        keyboard.then_some(pic::IRQ_KEYBOARD),
-        serial.then_some(pic::IRQ_COM1),
-    ];
-    let mut lines = [0u8; 3];
-    let mut count = 0;
-    for irq in irqs.into_iter().flatten() {
-        lines[count] = irq;
-        count += 1;
-    }
-    pic::unmask(&lines[..count]);
-    timer::init();
-    // Input that arrived while the lines were masked raised its line before
-    // the PIC listened: take it now, which also lets the lines fall.
-    if serial {
-        serial::on_interrupt();
-    }
-    if keyboard {
-        ps2::take_pending();
-    }
-    x86_64::instructions::interrupts::enable();
-    log::info!(
-        "interrupts on: timer {} Hz, keyboard {}, serial {}, {} IST stacks",
-        timer::TIMER_HZ,
-        if keyboard { "IRQ 1" } else { "absent" },
-        if serial { "IRQ 4" } else { "absent" },
-        gdt::IST_STACKS
-    );
     Ok(())
+}
+
+/// Turns interrupts on.
+pub fn enable() {
+    x86_64::instructions::interrupts::enable();
 }
 
 /// Loads an IDT for the exceptions alone (no IST stacks yet), so a fault
@@ -105,22 +74,9 @@ extern "C" fn interrupt_dispatch(ctx: &mut InterruptContext) {
     let vector = ctx.vector as u8;
     match vector {
         0..=31 => exceptions::handle(ctx),
-        pic::PIC1_OFFSET..=47 => handle_irq(vector - pic::PIC1_OFFSET),
+        pic::PIC1_OFFSET..=47 => irq::dispatch(vector - pic::PIC1_OFFSET),
         _ => pic::count_unexpected(),
     }
-}
-
-fn handle_irq(irq: u8) {
-    if (irq == 7 || irq == 15) && pic::is_spurious(irq) {
-        return;
-    }
-    match irq {
-        pic::IRQ_TIMER => timer::on_tick(),
-        pic::IRQ_KEYBOARD => ps2::on_interrupt(),
-        pic::IRQ_COM1 => serial::on_interrupt(),
-        _ => pic::count_unexpected(),
-    }
-    pic::end_of_interrupt(irq);
 }
 
 /// Waits for the next interrupt if `idle()` still says there is nothing to

@@ -1,11 +1,13 @@
 //! The system timer: PIT channel 0 on IRQ 0 at [`TIMER_HZ`], a tick
 //! counter, and the time since the timer started.
 
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
 
 use futures_util::task::AtomicWaker;
 
+use super::irq::{self, IrqError};
+use super::pic;
 use crate::drivers::pit;
 
 /// Timer interrupts per second. 100 Hz keeps an idle QEMU quiet (each tick
@@ -17,25 +19,19 @@ static TICKS: AtomicU64 = AtomicU64::new(0);
 static NEXT_DEADLINE: AtomicU64 = AtomicU64::new(u64::MAX);
 /// Woken from the interrupt when [`NEXT_DEADLINE`] has come.
 pub static DEADLINE_WAKER: AtomicWaker = AtomicWaker::new();
-/// A `fn(u64)` called on every tick with the tick count, or 0 for none.
-static TICK_HOOK: AtomicUsize = AtomicUsize::new(0);
 
-/// Starts the PIT at [`TIMER_HZ`].
-pub fn init() {
+/// Starts the PIT at [`TIMER_HZ`] and takes its line, IRQ 0.
+pub fn init() -> Result<(), IrqError> {
+    irq::register(pic::IRQ_TIMER, on_tick)?;
     pit::start_periodic(TIMER_HZ);
+    Ok(())
 }
 
-/// Called by the IRQ 0 handler.
-pub(super) fn on_tick() {
+/// The IRQ 0 handler.
+fn on_tick() {
     let ticks = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
     if ticks >= NEXT_DEADLINE.load(Ordering::Acquire) {
         DEADLINE_WAKER.wake();
-    }
-    let hook = TICK_HOOK.load(Ordering::Acquire);
-    if hook != 0 {
-        // SAFETY: only `set_tick_hook` stores here, and only `fn(u64)` values.
-        let hook: fn(u64) = unsafe { core::mem::transmute::<usize, fn(u64)>(hook) };
-        hook(ticks);
     }
 }
 
@@ -58,10 +54,4 @@ pub fn uptime() -> Duration {
 /// The duration of `ticks` timer ticks.
 pub fn ticks_to_duration(ticks: u64) -> Duration {
     Duration::from_nanos(ticks.saturating_mul(1_000_000_000 / u64::from(TIMER_HZ)))
-}
-
-/// Calls `hook` from the timer interrupt on every tick (`None` removes it).
-/// The hook runs with interrupts off and must not block.
-pub fn set_tick_hook(hook: Option<fn(u64)>) {
-    TICK_HOOK.store(hook.map_or(0, |f| f as usize), Ordering::Release);
 }
