@@ -55,7 +55,7 @@ pub fn init_with(
     };
     let framebuffer_shown = show_early_screen(boot);
 
-    let options = cmdline::parse(boot.command_line);
+    let options = cmdline::parse(boot.command_line.as_bytes());
     console::logger::init(options.log_level);
     let tsc_hz = time::calibrate();
 
@@ -63,7 +63,7 @@ pub fn init_with(
     if let Err(err) = serial {
         warn!("no serial port at COM1 ({err}); output goes to the screen only");
     }
-    for problem in cmdline::problems(boot.command_line) {
+    for problem in cmdline::problems(boot.command_line.as_bytes()) {
         warn!("{problem}");
     }
     debug!("boot information at {:#x}", multiboot_info_addr);

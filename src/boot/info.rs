@@ -4,10 +4,11 @@
 use core::fmt;
 
 use multiboot2::{
-    BootInformation, BootInformationHeader, ElfSectionExt, ElfSectionFlags, MemoryAreaType,
+    BootInformation, BootInformationHeader, ElfSectionExt, ElfSectionFlags, MemoryAreaType, TagType,
 };
 use x86_64::PhysAddr;
 
+use super::cmdline::CommandLine;
 use super::firmware::{AcpiRoot, Firmware, FramebufferInfo, acpi_root, efi_kind, framebuffer};
 use crate::layout::BOOT_IDENTITY_MAP_END;
 use crate::memory::{KernelSection, MemoryKind, MemoryRegion, PhysRange};
@@ -98,8 +99,9 @@ impl fmt::Display for BootInfoError {
 pub struct BootInfo<'a> {
     /// The boot loader's name, if it gave one.
     pub boot_loader_name: Option<&'a str>,
-    /// The kernel command line (empty if none was given).
-    pub command_line: &'a str,
+    /// The kernel command line (empty if none was given), as bytes: a line
+    /// that is not UTF-8 still has options worth reading.
+    pub command_line: CommandLine<'a>,
     /// Which firmware booted the machine.
     pub firmware: Firmware,
     /// How many ELF sections the kernel image has.
@@ -270,9 +272,10 @@ impl<'a> BootInfo<'a> {
             memory_map_from_efi,
             boot_loader_name: info.boot_loader_name_tag().and_then(|tag| tag.name().ok()),
             command_line: info
-                .command_line_tag()
-                .and_then(|tag| tag.cmdline().ok())
-                .unwrap_or(""),
+                .tags()
+                .find(|tag| tag.header().typ.get() == TagType::Cmdline.val())
+                .map(|tag| CommandLine::from_nul_terminated(tag.payload()))
+                .unwrap_or_default(),
             firmware,
             elf_section_count,
             kernel,

@@ -82,7 +82,7 @@ fn reads_a_complete_structure() {
     with_boot_info(builder, |boot| {
         let boot = boot.expect("valid");
         assert_eq!(boot.boot_loader_name, Some("GRUB 2.06"));
-        assert_eq!(boot.command_line, "log=debug");
+        assert_eq!(boot.command_line.as_bytes(), b"log=debug");
         assert_eq!(boot.firmware, Firmware::Bios);
         assert_eq!(boot.elf_section_count, 5);
         // The zero-length entry is left out.
@@ -148,7 +148,7 @@ fn efi_system_table_means_uefi() {
     with_boot_info(builder, |boot| {
         let boot = boot.unwrap();
         assert_eq!(boot.firmware, Firmware::Uefi);
-        assert_eq!(boot.command_line, "");
+        assert_eq!(boot.command_line.as_bytes(), b"");
         assert_eq!(boot.boot_loader_name, None);
     });
 }
@@ -305,4 +305,30 @@ fn framebuffer_and_acpi_are_read() {
             (0, b"BOCHS ", Some(0x7fe_1234), None)
         );
     });
+}
+
+#[test]
+fn a_command_line_that_is_not_utf8_is_kept_as_bytes() {
+    let builder = Builder::new()
+        .cmdline(CommandLineTag::new("log=warn #bad#"))
+        .mmap(qemu_like_map())
+        .elf_sections(kernel_sections());
+    let structure = builder.build();
+    // Copy into 8-byte aligned memory and put bytes that are not UTF-8
+    // where the builder (which takes only text) put the '#' marks.
+    let bytes = structure.as_bytes();
+    let mut words = vec![0u64; bytes.len().div_ceil(8)];
+    // SAFETY: `words` has room for `bytes.len()` bytes; u8 has no alignment.
+    let raw =
+        unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), bytes.len()) };
+    raw.copy_from_slice(bytes);
+    for byte in raw.iter_mut().filter(|b| **b == b'#') {
+        *byte = 0xff;
+    }
+    // SAFETY: a complete, aligned structure that lives until the end.
+    let info = unsafe { BootInformation::load(words.as_ptr().cast()) }.expect("loads");
+    let boot = BootInfo::from_info(&info).expect("valid");
+    assert_eq!(boot.command_line.as_bytes(), b"log=warn \xffbad\xff");
+    let options = crate::boot::cmdline::parse(boot.command_line.as_bytes());
+    assert_eq!(options.log_level, log::LevelFilter::Warn);
 }
