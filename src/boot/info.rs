@@ -28,6 +28,12 @@ pub const MAX_MODULES: usize = 8;
 /// ELF-sections tag must have.
 const ELF64_SECTION_HEADER_SIZE: u32 = 64;
 
+/// The memory-map type GRUB gives the firmware's runtime code on UEFI
+/// (`GRUB_MEMORY_CODE` in GRUB's `include/grub/memory.h`): GRUB passes its
+/// own memory types through to the Multiboot2 map unchanged, and its EFI
+/// memory-map reader files `EfiRuntimeServicesCode` under this one.
+pub const GRUB_MEMORY_CODE: u32 = 20;
+
 impl From<MemoryAreaType> for MemoryKind {
     fn from(typ: MemoryAreaType) -> Self {
         match typ {
@@ -36,6 +42,7 @@ impl From<MemoryAreaType> for MemoryKind {
             MemoryAreaType::AcpiAvailable => Self::AcpiReclaimable,
             MemoryAreaType::ReservedHibernate => Self::AcpiNvs,
             MemoryAreaType::Defective => Self::Defective,
+            MemoryAreaType::Custom(GRUB_MEMORY_CODE) => Self::FirmwareCode,
             MemoryAreaType::Custom(code) => Self::Other(code),
         }
     }

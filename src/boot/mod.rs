@@ -8,7 +8,9 @@ mod info;
 mod summary;
 
 pub use firmware::{AcpiRoot, ColourField, Firmware, FramebufferInfo, FramebufferKind};
-pub use info::{BootInfo, BootInfoError, MAX_KERNEL_SECTIONS, MAX_MEMORY_REGIONS, MAX_MODULES};
+pub use info::{
+    BootInfo, BootInfoError, GRUB_MEMORY_CODE, MAX_KERNEL_SECTIONS, MAX_MEMORY_REGIONS, MAX_MODULES,
+};
 pub use summary::log_summary;
 
 #[cfg(test)]

@@ -204,7 +204,22 @@ fn memory_kinds_follow_the_specification() {
     );
     assert_eq!(
         MemoryKind::from(MemoryAreaType::Custom(20)),
-        MemoryKind::Other(20)
+        MemoryKind::FirmwareCode
+    );
+    assert_eq!(
+        MemoryKind::from(MemoryAreaType::Custom(21)),
+        MemoryKind::Other(21)
+    );
+}
+
+#[test]
+fn grub_memory_code_is_named_and_never_usable() {
+    let kind = MemoryKind::from(MemoryAreaType::Custom(20));
+    assert_eq!(std::format!("{kind}"), "firmware code (kept)");
+    assert_ne!(kind, MemoryKind::Usable);
+    assert_eq!(
+        super::firmware::efi_kind(multiboot2::EFIMemoryAreaType::RUNTIME_SERVICES_CODE),
+        MemoryKind::FirmwareCode
     );
 }
 
@@ -246,7 +261,7 @@ fn efi_memory_map_stands_in_for_a_missing_basic_map() {
                 MemoryKind::Usable,
                 MemoryKind::Usable,
                 MemoryKind::AcpiReclaimable,
-                MemoryKind::Reserved,
+                MemoryKind::FirmwareCode,
                 MemoryKind::Defective
             ]
         );
