@@ -72,6 +72,7 @@ pub fn init_with(
         None => warn!("the PIT did not answer: TSC not calibrated, timestamps stay at zero"),
     }
     boot::log_summary(boot);
+    boot::log_modules(boot);
     init_memory(boot);
     move_framebuffer(boot, framebuffer_shown);
     if let Err(err) = interrupts::init(init_options.idt) {
@@ -141,8 +142,6 @@ fn move_framebuffer(boot: &BootInfo<'_>, shown: bool) {
 /// Starts the frame allocator and switches to the kernel's own page table,
 /// then starts the heap.
 fn init_memory(boot: &'static BootInfo<'static>) {
-    let mut keep = [boot.info; 1 + boot::MAX_MODULES];
-    keep[1..=boot.modules().len()].copy_from_slice(boot.modules());
     let vga = PhysRange::new(
         PhysAddr::new(vga_text::BUFFER_ADDR as u64),
         PhysAddr::new((vga_text::BUFFER_ADDR + vga_text::BUFFER_SIZE) as u64),
@@ -153,7 +152,9 @@ fn init_memory(boot: &'static BootInfo<'static>) {
         regions: boot.memory_regions(),
         kernel_sections: boot.kernel_sections(),
         kernel: boot.kernel,
-        keep_read_only: &keep[..=boot.modules().len()],
+        // Every module, read from the boot information as it is used: none
+        // may be handed out as free memory, however many there are.
+        keep_read_only: core::iter::once(boot.info).chain(boot.modules().map(|m| m.range)),
         devices: &[vga, framebuffer],
     };
     match memory::init(&layout) {

@@ -10,6 +10,7 @@ use x86_64::PhysAddr;
 
 use super::cmdline::CommandLine;
 use super::firmware::{AcpiRoot, Firmware, FramebufferInfo, acpi_root, efi_kind, framebuffer};
+use super::modules::Modules;
 use crate::layout::BOOT_IDENTITY_MAP_END;
 use crate::memory::{KernelSection, MemoryKind, MemoryRegion, PhysRange};
 
@@ -21,8 +22,6 @@ static MULTIBOOT_INFO: spin::Once<BootInformation<'static>> = spin::Once::new();
 pub const MAX_MEMORY_REGIONS: usize = 128;
 /// How many loaded kernel sections are kept (the kernel has about six).
 pub const MAX_KERNEL_SECTIONS: usize = 32;
-/// How many boot modules are kept.
-pub const MAX_MODULES: usize = 8;
 
 /// Size of an ELF64 section header, the entry size a 64-bit kernel's
 /// ELF-sections tag must have.
@@ -128,8 +127,7 @@ pub struct BootInfo<'a> {
     regions_dropped: usize,
     sections: [KernelSection; MAX_KERNEL_SECTIONS],
     section_count: usize,
-    modules: [PhysRange; MAX_MODULES],
-    module_count: usize,
+    modules: Modules<'a>,
 }
 
 impl BootInfo<'static> {
@@ -257,16 +255,6 @@ impl<'a> BootInfo<'a> {
             _ => empty,
         };
 
-        let mut modules = [empty; MAX_MODULES];
-        let mut module_count = 0;
-        for (slot, module) in modules.iter_mut().zip(info.module_tags()) {
-            *slot = PhysRange::new(
-                PhysAddr::new(u64::from(module.start_address())),
-                PhysAddr::new(u64::from(module.end_address())),
-            );
-            module_count += 1;
-        }
-
         let firmware = if info.efi_sdt64_tag().is_some() || info.efi_sdt32_tag().is_some() {
             Firmware::Uefi
         } else {
@@ -295,8 +283,9 @@ impl<'a> BootInfo<'a> {
             regions_dropped,
             sections,
             section_count,
-            modules,
-            module_count,
+            modules: Modules {
+                tags: Some(info.tags()),
+            },
         })
     }
 
@@ -310,9 +299,10 @@ impl<'a> BootInfo<'a> {
         &self.sections[..self.section_count]
     }
 
-    /// The physical ranges of the boot modules GRUB loaded.
-    pub fn modules(&self) -> &[PhysRange] {
-        &self.modules[..self.module_count]
+    /// Every boot module GRUB loaded, read from the boot information each
+    /// time (there is no limit on how many).
+    pub fn modules(&self) -> Modules<'a> {
+        self.modules.clone()
     }
 
     /// How many entries did not fit in [`MAX_MEMORY_REGIONS`].

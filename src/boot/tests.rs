@@ -104,7 +104,7 @@ fn reads_a_complete_structure() {
         assert!(sections[0].executable && !sections[0].writable);
         assert!(!sections[1].executable && !sections[1].writable);
         assert!(!sections[2].executable && sections[2].writable);
-        assert!(boot.modules().is_empty());
+        assert_eq!(boot.modules().count(), 0);
     });
 }
 
@@ -346,4 +346,52 @@ fn a_command_line_that_is_not_utf8_is_kept_as_bytes() {
     assert_eq!(boot.command_line.as_bytes(), b"log=warn \xffbad\xff");
     let options = crate::boot::cmdline::parse(boot.command_line.as_bytes());
     assert_eq!(options.log_level, log::LevelFilter::Warn);
+}
+
+#[test]
+fn every_module_is_read_however_many() {
+    let mut builder = Builder::new()
+        .mmap(qemu_like_map())
+        .elf_sections(kernel_sections());
+    for n in 0..40u32 {
+        let start = 0x20_0000 + n * 0x3000;
+        let name = std::format!("/bin/prog{n}");
+        builder = builder.add_module(multiboot2::ModuleTag::new(start, start + 0x1800, &name));
+    }
+    with_boot_info(builder, |boot| {
+        let boot = boot.expect("valid");
+        let modules: Vec<_> = boot.modules().collect();
+        assert_eq!(modules.len(), 40);
+        for (n, module) in modules.iter().enumerate() {
+            let start = 0x20_0000 + n as u64 * 0x3000;
+            assert_eq!(
+                module.range,
+                PhysRange::new(PhysAddr::new(start), PhysAddr::new(start + 0x1800))
+            );
+            assert_eq!(
+                std::format!("{}", module.name),
+                std::format!("/bin/prog{n}")
+            );
+        }
+        // The iterator starts afresh each time.
+        assert_eq!(boot.modules().count(), 40);
+    });
+}
+
+#[test]
+fn a_module_that_ends_before_it_starts_is_empty_not_a_panic() {
+    let mut payload = std::vec::Vec::new();
+    payload.extend_from_slice(&0x30_0000u32.to_le_bytes());
+    payload.extend_from_slice(&0x20_0000u32.to_le_bytes());
+    payload.extend_from_slice(b"broken\0");
+    let module = super::modules::module_from_payload(&payload);
+    assert!(module.range.is_empty());
+    assert_eq!(module.range.start, PhysAddr::new(0x30_0000));
+    assert_eq!(module.name.as_bytes(), b"broken");
+    // A payload too short to hold the addresses reads as empty.
+    assert!(
+        super::modules::module_from_payload(&[1, 2])
+            .range
+            .is_empty()
+    );
 }
