@@ -78,6 +78,7 @@ pub fn init_with(
     if let Err(err) = interrupts::init(init_options.idt) {
         panic::fatal(format_args!("interrupts: {err}"));
     }
+    info!("machine checks: {}", interrupts::machine_check::enable());
     boot
 }
 

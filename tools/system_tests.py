@@ -310,6 +310,34 @@ def cpu_without_long_mode_gets_a_clear_error_not_a_reset():
         assert m.text().count("Welcome to GRUB") <= 1 and m.text().count("ERR: 2") == 1
 
 
+# A fatal machine check for QEMU's `mce CPU BANK STATUS MCG_STATUS ADDR MISC`:
+# STATUS has VAL, UC, EN, MISCV, ADDRV and PCC set (bits 63, 61-57) with MCA
+# error code 0x400; MCG_STATUS is RIPV | MCIP. Bank 1, because the kernel
+# leaves bank 0's control register to the firmware and QEMU drops an
+# uncorrected error in a bank whose MCi_CTL is not all ones.
+MCE_STATUS = 0xBE00000000800400
+MCE_ADDRESS = 0x1234000
+
+
+@system_test
+def machine_check_is_reported_not_a_silent_reset():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        assert "machine checks: on, " in kernel_log(m), kernel_log(m)[-1500:]
+        m.monitor(f"mce 0 1 {MCE_STATUS:#x} 0x5 {MCE_ADDRESS:#x} 0x0")
+        seen = m.wait_for("EXCEPTION: machine check (#MC, vector 18)", 20)
+        assert seen is not None, f"no #MC report on serial:\n{m.text()[-1500:]}"
+        assert m.wait_for("CR3=", 10) is not None, m.text()[-1500:]
+        report = m.text()[m.text().rindex("EXCEPTION: machine check"):]
+        assert "MCG_STATUS 0x5: restartable (RIPV), in progress (MCIP)" in report, report
+        assert f"bank 1: status {MCE_STATUS:#018x}" in report, report
+        assert "uncorrected, processor context corrupt" in report, report
+        assert f"bank 1: address {MCE_ADDRESS:#x}" in report, report
+        time.sleep(1)
+        assert m.running(), "QEMU exited: the machine reset instead of halting"
+        print("    " + report.split("\n")[2].strip())
+
+
 def matrix_test(cell):
     def test():
         seconds, usable = boot_matrix.boot_cell(cell)

@@ -8,6 +8,7 @@ mod context;
 pub mod exceptions;
 pub mod gdt;
 pub mod idt;
+pub mod machine_check;
 pub mod pic;
 pub mod timer;
 
