@@ -57,7 +57,7 @@ pub fn init_with(
 
     let options = cmdline::parse(boot.command_line.as_bytes());
     console::logger::init(options.log_level);
-    let tsc_hz = time::calibrate();
+    let calibration = time::calibrate();
 
     info!("Pyrite {VERSION} starting");
     if let Err(err) = serial {
@@ -67,10 +67,7 @@ pub fn init_with(
         warn!("{problem}");
     }
     debug!("boot information at {:#x}", multiboot_info_addr);
-    match tsc_hz {
-        Some(hz) => info!("TSC runs at {} MHz", hz / 1_000_000),
-        None => warn!("the PIT did not answer: TSC not calibrated, timestamps stay at zero"),
-    }
+    log_calibration(calibration);
     boot::log_summary(boot);
     boot::log_modules(boot);
     init_memory(boot);
@@ -79,7 +76,38 @@ pub fn init_with(
         panic::fatal(format_args!("interrupts: {err}"));
     }
     info!("machine checks: {}", interrupts::machine_check::enable());
+    match interrupts::timer::ensure_ticking() {
+        interrupts::timer::TickSource::Pit => {}
+        interrupts::timer::TickSource::Rtc => warn!(
+            "timer: the PIT does not tick (IRQ 0 silent); ticks come from the RTC \
+             periodic interrupt (IRQ 8, {} Hz)",
+            interrupts::timer::RTC_TIMER_HZ
+        ),
+        interrupts::timer::TickSource::None => {
+            warn!("timer: neither the PIT nor the RTC ticks; sleep will not return")
+        }
+    }
     boot
+}
+
+/// Says which clock the TSC was measured against, and warns if the PIT
+/// gave no plausible answer.
+fn log_calibration(calibration: Result<(u64, time::TimeBase), time::CalibrationError>) {
+    match calibration {
+        Ok((hz, time::TimeBase::Pit)) => info!("TSC runs at {} MHz", hz / 1_000_000),
+        Ok((hz, time::TimeBase::Rtc { pit_hz })) => warn!(
+            "the PIT gives an implausible TSC rate ({} MHz): it does not count; \
+             TSC calibrated against the RTC instead: {} MHz",
+            pit_hz / 1_000_000,
+            hz / 1_000_000
+        ),
+        Err(err) => warn!(
+            "TSC not calibrated: the PIT gave {} MHz and the RTC {} MHz, neither plausible; \
+             timestamps stay at zero",
+            err.pit_hz / 1_000_000,
+            err.rtc_hz / 1_000_000
+        ),
+    }
 }
 
 /// The framebuffer the console can draw on: an RGB one.

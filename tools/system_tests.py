@@ -8,6 +8,7 @@ tests whose names contain one of them.
 """
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -336,6 +337,35 @@ def machine_check_is_reported_not_a_silent_reset():
         time.sleep(1)
         assert m.running(), "QEMU exited: the machine reset instead of halting"
         print("    " + report.split("\n")[2].strip())
+
+
+@system_test
+def a_pit_that_does_not_tick_is_named_and_the_rtc_keeps_time():
+    with qemu.Machine(ISO, firmware="bios", extra=("-machine", "pc,pit=off")) as m:
+        start = time.monotonic()
+        boot_to_prompt(m)
+        wall = time.monotonic() - start
+        log = kernel_log(m)
+        assert "the PIT gives an implausible TSC rate" in log, log[-2000:]
+        assert "TSC calibrated against the RTC" in log, log[-2000:]
+        assert "the PIT does not tick (IRQ 0 silent)" in log, log[-2000:]
+        mhz = int(log.split("against the RTC instead: ")[1].split()[0])
+        assert 200 <= mhz <= 20000, mhz
+        init_ms = float(log.split(READY)[1].split()[0])
+        # Init cannot take longer than QEMU ran, nor be implausibly short.
+        assert 1 < init_ms < wall * 1000, (init_ms, wall)
+        sleep_start = time.monotonic()
+        m.type_line("sleep 1")
+        assert wait_for_count(m, PROMPT, 2, timeout=30), m.text()[-500:]
+        took = time.monotonic() - sleep_start
+        assert "(1000 ms asked)" in m.text(), m.text()[-300:]
+        assert 0.9 < took < 10, took
+        m.type_line("ticks")
+        assert wait_for_count(m, PROMPT, 3)
+        ticks = int(re.findall(r"\n(\d+) ticks\r?\n", m.text())[-1])
+        assert ticks >= 100, ticks
+        print(f"    TSC {mhz} MHz from the RTC, init {init_ms} ms, sleep 1 took {took:.2f} s, "
+              f"{ticks} ticks")
 
 
 def matrix_test(cell):

@@ -119,6 +119,7 @@ fn handle_irq(irq: u8) {
         pic::IRQ_TIMER => timer::on_tick(),
         pic::IRQ_KEYBOARD => ps2::on_interrupt(),
         pic::IRQ_COM1 => serial::on_interrupt(),
+        timer::IRQ_RTC => timer::on_rtc_interrupt(),
         _ => pic::count_unexpected(),
     }
     pic::end_of_interrupt(irq);
