@@ -41,23 +41,21 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
     };
     let framebuffer_shown = show_early_screen(boot);
 
-    let options = cmdline::parse(boot.command_line);
+    let options = cmdline::parse(boot.command_line.as_bytes());
     console::logger::init(options.log_level);
-    let tsc_hz = time::calibrate();
+    let calibration = time::calibrate();
 
     info!("Pyrite {VERSION} starting");
     if let Err(err) = serial {
         warn!("no serial port at COM1 ({err}); output goes to the screen only");
     }
-    for problem in cmdline::problems(boot.command_line) {
+    for problem in cmdline::problems(boot.command_line.as_bytes()) {
         warn!("{problem}");
     }
     debug!("boot information at {:#x}", multiboot_info_addr);
-    match tsc_hz {
-        Some(hz) => info!("TSC runs at {} MHz", hz / 1_000_000),
-        None => warn!("the PIT did not answer: TSC not calibrated, timestamps stay at zero"),
-    }
+    log_calibration(calibration);
     boot::log_summary(boot);
+    boot::log_modules(boot);
     init_memory(boot);
     move_framebuffer(boot, framebuffer_shown);
     if let Err(err) = interrupts::init() {
@@ -65,6 +63,18 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
     }
     if let Err(err) = start_devices() {
         panic::fatal(format_args!("interrupts: {err}"));
+    }
+    info!("machine checks: {}", interrupts::machine_check::enable());
+    match interrupts::timer::ensure_ticking() {
+        interrupts::timer::TickSource::Pit => {}
+        interrupts::timer::TickSource::Rtc => warn!(
+            "timer: the PIT does not tick (IRQ 0 silent); ticks come from the RTC \
+             periodic interrupt (IRQ 8, {} Hz)",
+            interrupts::timer::RTC_TIMER_HZ
+        ),
+        interrupts::timer::TickSource::None => {
+            warn!("timer: neither the PIT nor the RTC ticks; sleep will not return")
+        }
     }
     boot
 }
@@ -102,6 +112,26 @@ fn start_devices() -> Result<(), irq::IrqError> {
         gdt::IST_STACKS
     );
     Ok(())
+}
+
+/// Says which clock the TSC was measured against, and warns if the PIT
+/// gave no plausible answer.
+fn log_calibration(calibration: Result<(u64, time::TimeBase), time::CalibrationError>) {
+    match calibration {
+        Ok((hz, time::TimeBase::Pit)) => info!("TSC runs at {} MHz", hz / 1_000_000),
+        Ok((hz, time::TimeBase::Rtc { pit_hz })) => warn!(
+            "the PIT gives an implausible TSC rate ({} MHz): it does not count; \
+             TSC calibrated against the RTC instead: {} MHz",
+            pit_hz / 1_000_000,
+            hz / 1_000_000
+        ),
+        Err(err) => warn!(
+            "TSC not calibrated: the PIT gave {} MHz and the RTC {} MHz, neither plausible; \
+             timestamps stay at zero",
+            err.pit_hz / 1_000_000,
+            err.rtc_hz / 1_000_000
+        ),
+    }
 }
 
 /// The framebuffer the console can draw on: an RGB one.
@@ -165,8 +195,6 @@ fn move_framebuffer(boot: &BootInfo<'_>, shown: bool) {
 /// Starts the frame allocator and switches to the kernel's own page table,
 /// then starts the heap.
 fn init_memory(boot: &'static BootInfo<'static>) {
-    let mut keep = [boot.info; 1 + boot::MAX_MODULES];
-    keep[1..=boot.modules().len()].copy_from_slice(boot.modules());
     let vga = PhysRange::new(
         PhysAddr::new(vga_text::BUFFER_ADDR as u64),
         PhysAddr::new((vga_text::BUFFER_ADDR + vga_text::BUFFER_SIZE) as u64),
@@ -177,7 +205,9 @@ fn init_memory(boot: &'static BootInfo<'static>) {
         regions: boot.memory_regions(),
         kernel_sections: boot.kernel_sections(),
         kernel: boot.kernel,
-        keep_read_only: &keep[..=boot.modules().len()],
+        // Every module, read from the boot information as it is used: none
+        // may be handed out as free memory, however many there are.
+        keep_read_only: core::iter::once(boot.info).chain(boot.modules().map(|m| m.range)),
         devices: &[vga, framebuffer],
     };
     match memory::init(&layout) {

@@ -1,11 +1,12 @@
 //! Time since the kernel started, from the time-stamp counter (TSC)
-//! calibrated against the PIT.
+//! calibrated against the PIT, or against the RTC's periodic interrupt where
+//! the PIT gives no plausible answer (a board that gates it).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
 
 use crate::arch::read_tsc;
-use crate::drivers::pit;
+use crate::drivers::{pit, rtc};
 
 static BOOT_TSC: AtomicU64 = AtomicU64::new(0);
 /// TSC ticks per second; 0 until [`calibrate`] succeeds.
@@ -20,16 +21,54 @@ pub fn mark_boot() {
     BOOT_TSC.store(read_tsc(), Ordering::Relaxed);
 }
 
-/// Measures the TSC frequency against the PIT and returns it in Hz, or
-/// `None` if the PIT did not answer (timestamps then stay at zero).
-pub fn calibrate() -> Option<u64> {
-    let ticks = pit::measure_tsc_ticks(CALIBRATION_MICROS)?;
-    let hz = ticks * 1_000_000 / u64::from(CALIBRATION_MICROS);
-    if hz == 0 {
-        return None;
+/// The slowest and fastest TSC a 64-bit x86 CPU has: a measurement outside
+/// means the time base did not work (a PIT that does not count gives a few
+/// MHz), not that the CPU is that slow.
+pub const PLAUSIBLE_TSC_HZ: core::ops::RangeInclusive<u64> = 200_000_000..=20_000_000_000;
+
+/// RTC periods (1/1024 s) the fallback calibration watches: 31 ms.
+const RTC_CALIBRATION_PERIODS: u32 = 32;
+
+/// Which clock the TSC was measured against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeBase {
+    /// The PIT, as usual.
+    Pit,
+    /// The RTC's periodic interrupt, because the PIT's answer was not
+    /// plausible: the frequency it gave (0 if none).
+    Rtc {
+        /// What the PIT measurement gave, in Hz.
+        pit_hz: u64,
+    },
+}
+
+/// Why the TSC could not be calibrated: what each clock gave (0: no answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalibrationError {
+    /// The PIT's measurement, in Hz.
+    pub pit_hz: u64,
+    /// The RTC's measurement, in Hz.
+    pub rtc_hz: u64,
+}
+
+/// Measures the TSC frequency against the PIT, or against the RTC if the
+/// PIT's answer is not plausible, and returns it in Hz with the clock used.
+/// On failure, timestamps stay at zero.
+pub fn calibrate() -> Result<(u64, TimeBase), CalibrationError> {
+    let pit_hz = pit::measure_tsc_ticks(CALIBRATION_MICROS)
+        .map_or(0, |ticks| ticks * 1_000_000 / u64::from(CALIBRATION_MICROS));
+    if PLAUSIBLE_TSC_HZ.contains(&pit_hz) {
+        TSC_HZ.store(pit_hz, Ordering::Relaxed);
+        return Ok((pit_hz, TimeBase::Pit));
     }
-    TSC_HZ.store(hz, Ordering::Relaxed);
-    Some(hz)
+    let rtc_hz = rtc::measure_tsc_ticks(RTC_CALIBRATION_PERIODS).map_or(0, |(ticks, hz)| {
+        ticks * u64::from(hz) / u64::from(RTC_CALIBRATION_PERIODS)
+    });
+    if PLAUSIBLE_TSC_HZ.contains(&rtc_hz) {
+        TSC_HZ.store(rtc_hz, Ordering::Relaxed);
+        return Ok((rtc_hz, TimeBase::Rtc { pit_hz }));
+    }
+    Err(CalibrationError { pit_hz, rtc_hz })
 }
 
 /// The calibrated TSC frequency in Hz, if known.

@@ -85,7 +85,7 @@ fn boot_info_range_is_outside_the_kernel() {
 fn firmware_matches_the_test_run() {
     let boot = boot_info().unwrap();
     // The runner passes the firmware it booted with on the command line.
-    let expected = if boot.command_line.contains("test_firmware=uefi") {
+    let expected = if boot.command_line.has_word("test_firmware=uefi") {
         Firmware::Uefi
     } else {
         Firmware::Bios

@@ -8,6 +8,7 @@ tests whose names contain one of them.
 """
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -308,6 +309,63 @@ def cpu_without_long_mode_gets_a_clear_error_not_a_reset():
         time.sleep(2)
         assert m.running(), "QEMU exited: the machine reset instead of halting"
         assert m.text().count("Welcome to GRUB") <= 1 and m.text().count("ERR: 2") == 1
+
+
+# A fatal machine check for QEMU's `mce CPU BANK STATUS MCG_STATUS ADDR MISC`:
+# STATUS has VAL, UC, EN, MISCV, ADDRV and PCC set (bits 63, 61-57) with MCA
+# error code 0x400; MCG_STATUS is RIPV | MCIP. Bank 1, because the kernel
+# leaves bank 0's control register to the firmware and QEMU drops an
+# uncorrected error in a bank whose MCi_CTL is not all ones.
+MCE_STATUS = 0xBE00000000800400
+MCE_ADDRESS = 0x1234000
+
+
+@system_test
+def machine_check_is_reported_not_a_silent_reset():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        assert "machine checks: on, " in kernel_log(m), kernel_log(m)[-1500:]
+        m.monitor(f"mce 0 1 {MCE_STATUS:#x} 0x5 {MCE_ADDRESS:#x} 0x0")
+        seen = m.wait_for("EXCEPTION: machine check (#MC, vector 18)", 20)
+        assert seen is not None, f"no #MC report on serial:\n{m.text()[-1500:]}"
+        assert m.wait_for("CR3=", 10) is not None, m.text()[-1500:]
+        report = m.text()[m.text().rindex("EXCEPTION: machine check"):]
+        assert "MCG_STATUS 0x5: restartable (RIPV), in progress (MCIP)" in report, report
+        assert f"bank 1: status {MCE_STATUS:#018x}" in report, report
+        assert "uncorrected, processor context corrupt" in report, report
+        assert f"bank 1: address {MCE_ADDRESS:#x}" in report, report
+        time.sleep(1)
+        assert m.running(), "QEMU exited: the machine reset instead of halting"
+        print("    " + report.split("\n")[2].strip())
+
+
+@system_test
+def a_pit_that_does_not_tick_is_named_and_the_rtc_keeps_time():
+    with qemu.Machine(ISO, firmware="bios", extra=("-machine", "pc,pit=off")) as m:
+        start = time.monotonic()
+        boot_to_prompt(m)
+        wall = time.monotonic() - start
+        log = kernel_log(m)
+        assert "the PIT gives an implausible TSC rate" in log, log[-2000:]
+        assert "TSC calibrated against the RTC" in log, log[-2000:]
+        assert "the PIT does not tick (IRQ 0 silent)" in log, log[-2000:]
+        mhz = int(log.split("against the RTC instead: ")[1].split()[0])
+        assert 200 <= mhz <= 20000, mhz
+        init_ms = float(log.split(READY)[1].split()[0])
+        # Init cannot take longer than QEMU ran, nor be implausibly short.
+        assert 1 < init_ms < wall * 1000, (init_ms, wall)
+        sleep_start = time.monotonic()
+        m.type_line("sleep 1")
+        assert wait_for_count(m, PROMPT, 2, timeout=30), m.text()[-500:]
+        took = time.monotonic() - sleep_start
+        assert "(1000 ms asked)" in m.text(), m.text()[-300:]
+        assert 0.9 < took < 10, took
+        m.type_line("ticks")
+        assert wait_for_count(m, PROMPT, 3)
+        ticks = int(re.findall(r"\n(\d+) ticks\r?\n", m.text())[-1])
+        assert ticks >= 100, ticks
+        print(f"    TSC {mhz} MHz from the RTC, init {init_ms} ms, sleep 1 took {took:.2f} s, "
+              f"{ticks} ticks")
 
 
 def matrix_test(cell):

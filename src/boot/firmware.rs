@@ -107,6 +107,7 @@ pub(super) fn efi_kind(typ: EFIMemoryAreaType) -> MemoryKind {
         EFIMemoryAreaType::ACPI_RECLAIM => MemoryKind::AcpiReclaimable,
         EFIMemoryAreaType::ACPI_NON_VOLATILE => MemoryKind::AcpiNvs,
         EFIMemoryAreaType::UNUSABLE => MemoryKind::Defective,
+        EFIMemoryAreaType::RUNTIME_SERVICES_CODE => MemoryKind::FirmwareCode,
         _ => MemoryKind::Reserved,
     }
 }

@@ -4,11 +4,13 @@
 use core::fmt;
 
 use multiboot2::{
-    BootInformation, BootInformationHeader, ElfSectionExt, ElfSectionFlags, MemoryAreaType,
+    BootInformation, BootInformationHeader, ElfSectionExt, ElfSectionFlags, MemoryAreaType, TagType,
 };
 use x86_64::PhysAddr;
 
+use super::cmdline::CommandLine;
 use super::firmware::{AcpiRoot, Firmware, FramebufferInfo, acpi_root, efi_kind, framebuffer};
+use super::modules::Modules;
 use crate::layout::BOOT_IDENTITY_MAP_END;
 use crate::memory::{KernelSection, MemoryKind, MemoryRegion, PhysRange};
 
@@ -20,12 +22,16 @@ static MULTIBOOT_INFO: spin::Once<BootInformation<'static>> = spin::Once::new();
 pub const MAX_MEMORY_REGIONS: usize = 128;
 /// How many loaded kernel sections are kept (the kernel has about six).
 pub const MAX_KERNEL_SECTIONS: usize = 32;
-/// How many boot modules are kept.
-pub const MAX_MODULES: usize = 8;
 
 /// Size of an ELF64 section header, the entry size a 64-bit kernel's
 /// ELF-sections tag must have.
 const ELF64_SECTION_HEADER_SIZE: u32 = 64;
+
+/// The memory-map type GRUB gives the firmware's runtime code on UEFI
+/// (`GRUB_MEMORY_CODE` in GRUB's `include/grub/memory.h`): GRUB passes its
+/// own memory types through to the Multiboot2 map unchanged, and its EFI
+/// memory-map reader files `EfiRuntimeServicesCode` under this one.
+pub const GRUB_MEMORY_CODE: u32 = 20;
 
 impl From<MemoryAreaType> for MemoryKind {
     fn from(typ: MemoryAreaType) -> Self {
@@ -35,6 +41,7 @@ impl From<MemoryAreaType> for MemoryKind {
             MemoryAreaType::AcpiAvailable => Self::AcpiReclaimable,
             MemoryAreaType::ReservedHibernate => Self::AcpiNvs,
             MemoryAreaType::Defective => Self::Defective,
+            MemoryAreaType::Custom(GRUB_MEMORY_CODE) => Self::FirmwareCode,
             MemoryAreaType::Custom(code) => Self::Other(code),
         }
     }
@@ -98,8 +105,9 @@ impl fmt::Display for BootInfoError {
 pub struct BootInfo<'a> {
     /// The boot loader's name, if it gave one.
     pub boot_loader_name: Option<&'a str>,
-    /// The kernel command line (empty if none was given).
-    pub command_line: &'a str,
+    /// The kernel command line (empty if none was given), as bytes: a line
+    /// that is not UTF-8 still has options worth reading.
+    pub command_line: CommandLine<'a>,
     /// Which firmware booted the machine.
     pub firmware: Firmware,
     /// How many ELF sections the kernel image has.
@@ -119,8 +127,7 @@ pub struct BootInfo<'a> {
     regions_dropped: usize,
     sections: [KernelSection; MAX_KERNEL_SECTIONS],
     section_count: usize,
-    modules: [PhysRange; MAX_MODULES],
-    module_count: usize,
+    modules: Modules<'a>,
 }
 
 impl BootInfo<'static> {
@@ -248,16 +255,6 @@ impl<'a> BootInfo<'a> {
             _ => empty,
         };
 
-        let mut modules = [empty; MAX_MODULES];
-        let mut module_count = 0;
-        for (slot, module) in modules.iter_mut().zip(info.module_tags()) {
-            *slot = PhysRange::new(
-                PhysAddr::new(u64::from(module.start_address())),
-                PhysAddr::new(u64::from(module.end_address())),
-            );
-            module_count += 1;
-        }
-
         let firmware = if info.efi_sdt64_tag().is_some() || info.efi_sdt32_tag().is_some() {
             Firmware::Uefi
         } else {
@@ -270,9 +267,10 @@ impl<'a> BootInfo<'a> {
             memory_map_from_efi,
             boot_loader_name: info.boot_loader_name_tag().and_then(|tag| tag.name().ok()),
             command_line: info
-                .command_line_tag()
-                .and_then(|tag| tag.cmdline().ok())
-                .unwrap_or(""),
+                .tags()
+                .find(|tag| tag.header().typ.get() == TagType::Cmdline.val())
+                .map(|tag| CommandLine::from_nul_terminated(tag.payload()))
+                .unwrap_or_default(),
             firmware,
             elf_section_count,
             kernel,
@@ -285,8 +283,9 @@ impl<'a> BootInfo<'a> {
             regions_dropped,
             sections,
             section_count,
-            modules,
-            module_count,
+            modules: Modules {
+                tags: Some(info.tags()),
+            },
         })
     }
 
@@ -300,9 +299,10 @@ impl<'a> BootInfo<'a> {
         &self.sections[..self.section_count]
     }
 
-    /// The physical ranges of the boot modules GRUB loaded.
-    pub fn modules(&self) -> &[PhysRange] {
-        &self.modules[..self.module_count]
+    /// Every boot module GRUB loaded, read from the boot information each
+    /// time (there is no limit on how many).
+    pub fn modules(&self) -> Modules<'a> {
+        self.modules.clone()
     }
 
     /// How many entries did not fit in [`MAX_MEMORY_REGIONS`].

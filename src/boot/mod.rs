@@ -5,10 +5,14 @@
 pub mod cmdline;
 mod firmware;
 mod info;
+mod modules;
 mod summary;
 
 pub use firmware::{AcpiRoot, ColourField, Firmware, FramebufferInfo, FramebufferKind};
-pub use info::{BootInfo, BootInfoError, MAX_KERNEL_SECTIONS, MAX_MEMORY_REGIONS, MAX_MODULES};
+pub use info::{
+    BootInfo, BootInfoError, GRUB_MEMORY_CODE, MAX_KERNEL_SECTIONS, MAX_MEMORY_REGIONS,
+};
+pub use modules::{Module, Modules, log_modules};
 pub use summary::log_summary;
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ fn reads_a_complete_structure() {
     with_boot_info(builder, |boot| {
         let boot = boot.expect("valid");
         assert_eq!(boot.boot_loader_name, Some("GRUB 2.06"));
-        assert_eq!(boot.command_line, "log=debug");
+        assert_eq!(boot.command_line.as_bytes(), b"log=debug");
         assert_eq!(boot.firmware, Firmware::Bios);
         assert_eq!(boot.elf_section_count, 5);
         // The zero-length entry is left out.
@@ -104,7 +104,7 @@ fn reads_a_complete_structure() {
         assert!(sections[0].executable && !sections[0].writable);
         assert!(!sections[1].executable && !sections[1].writable);
         assert!(!sections[2].executable && sections[2].writable);
-        assert!(boot.modules().is_empty());
+        assert_eq!(boot.modules().count(), 0);
     });
 }
 
@@ -148,7 +148,7 @@ fn efi_system_table_means_uefi() {
     with_boot_info(builder, |boot| {
         let boot = boot.unwrap();
         assert_eq!(boot.firmware, Firmware::Uefi);
-        assert_eq!(boot.command_line, "");
+        assert_eq!(boot.command_line.as_bytes(), b"");
         assert_eq!(boot.boot_loader_name, None);
     });
 }
@@ -204,7 +204,22 @@ fn memory_kinds_follow_the_specification() {
     );
     assert_eq!(
         MemoryKind::from(MemoryAreaType::Custom(20)),
-        MemoryKind::Other(20)
+        MemoryKind::FirmwareCode
+    );
+    assert_eq!(
+        MemoryKind::from(MemoryAreaType::Custom(21)),
+        MemoryKind::Other(21)
+    );
+}
+
+#[test]
+fn grub_memory_code_is_named_and_never_usable() {
+    let kind = MemoryKind::from(MemoryAreaType::Custom(20));
+    assert_eq!(std::format!("{kind}"), "firmware code (kept)");
+    assert_ne!(kind, MemoryKind::Usable);
+    assert_eq!(
+        super::firmware::efi_kind(multiboot2::EFIMemoryAreaType::RUNTIME_SERVICES_CODE),
+        MemoryKind::FirmwareCode
     );
 }
 
@@ -246,7 +261,7 @@ fn efi_memory_map_stands_in_for_a_missing_basic_map() {
                 MemoryKind::Usable,
                 MemoryKind::Usable,
                 MemoryKind::AcpiReclaimable,
-                MemoryKind::Reserved,
+                MemoryKind::FirmwareCode,
                 MemoryKind::Defective
             ]
         );
@@ -305,4 +320,78 @@ fn framebuffer_and_acpi_are_read() {
             (0, b"BOCHS ", Some(0x7fe_1234), None)
         );
     });
+}
+
+#[test]
+fn a_command_line_that_is_not_utf8_is_kept_as_bytes() {
+    let builder = Builder::new()
+        .cmdline(CommandLineTag::new("log=warn #bad#"))
+        .mmap(qemu_like_map())
+        .elf_sections(kernel_sections());
+    let structure = builder.build();
+    // Copy into 8-byte aligned memory and put bytes that are not UTF-8
+    // where the builder (which takes only text) put the '#' marks.
+    let bytes = structure.as_bytes();
+    let mut words = vec![0u64; bytes.len().div_ceil(8)];
+    // SAFETY: `words` has room for `bytes.len()` bytes; u8 has no alignment.
+    let raw =
+        unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), bytes.len()) };
+    raw.copy_from_slice(bytes);
+    for byte in raw.iter_mut().filter(|b| **b == b'#') {
+        *byte = 0xff;
+    }
+    // SAFETY: a complete, aligned structure that lives until the end.
+    let info = unsafe { BootInformation::load(words.as_ptr().cast()) }.expect("loads");
+    let boot = BootInfo::from_info(&info).expect("valid");
+    assert_eq!(boot.command_line.as_bytes(), b"log=warn \xffbad\xff");
+    let options = crate::boot::cmdline::parse(boot.command_line.as_bytes());
+    assert_eq!(options.log_level, log::LevelFilter::Warn);
+}
+
+#[test]
+fn every_module_is_read_however_many() {
+    let mut builder = Builder::new()
+        .mmap(qemu_like_map())
+        .elf_sections(kernel_sections());
+    for n in 0..40u32 {
+        let start = 0x20_0000 + n * 0x3000;
+        let name = std::format!("/bin/prog{n}");
+        builder = builder.add_module(multiboot2::ModuleTag::new(start, start + 0x1800, &name));
+    }
+    with_boot_info(builder, |boot| {
+        let boot = boot.expect("valid");
+        let modules: Vec<_> = boot.modules().collect();
+        assert_eq!(modules.len(), 40);
+        for (n, module) in modules.iter().enumerate() {
+            let start = 0x20_0000 + n as u64 * 0x3000;
+            assert_eq!(
+                module.range,
+                PhysRange::new(PhysAddr::new(start), PhysAddr::new(start + 0x1800))
+            );
+            assert_eq!(
+                std::format!("{}", module.name),
+                std::format!("/bin/prog{n}")
+            );
+        }
+        // The iterator starts afresh each time.
+        assert_eq!(boot.modules().count(), 40);
+    });
+}
+
+#[test]
+fn a_module_that_ends_before_it_starts_is_empty_not_a_panic() {
+    let mut payload = std::vec::Vec::new();
+    payload.extend_from_slice(&0x30_0000u32.to_le_bytes());
+    payload.extend_from_slice(&0x20_0000u32.to_le_bytes());
+    payload.extend_from_slice(b"broken\0");
+    let module = super::modules::module_from_payload(&payload);
+    assert!(module.range.is_empty());
+    assert_eq!(module.range.start, PhysAddr::new(0x30_0000));
+    assert_eq!(module.name.as_bytes(), b"broken");
+    // A payload too short to hold the addresses reads as empty.
+    assert!(
+        super::modules::module_from_payload(&[1, 2])
+            .range
+            .is_empty()
+    );
 }

@@ -5,5 +5,6 @@ pub mod framebuffer;
 pub mod keyboard;
 pub mod pit;
 pub mod ps2;
+pub mod rtc;
 pub mod serial;
 pub mod vga_text;

@@ -203,6 +203,7 @@ pub fn report(fault: &FatalException) {
             SelectorErrorCode(ctx.error_code)
         )),
         8 | 17 | 21 | 29 | 30 => detail(format_args!("  error code {:#x}\n", ctx.error_code)),
+        18 => super::machine_check::report(detail),
         _ => {}
     }
     detail(format_args!(

@@ -11,6 +11,7 @@ pub mod exceptions;
 pub mod gdt;
 pub mod idt;
 pub mod irq;
+pub mod machine_check;
 pub mod pic;
 pub mod timer;
 

@@ -79,8 +79,10 @@ pub struct Memory {
 
 static MEMORY: Mutex<Option<Memory>> = Mutex::new(None);
 
-/// What the boot code knows about memory.
-pub struct BootMemory<'a> {
+/// What the boot code knows about memory. `R` yields the ranges to keep:
+/// an iterator rather than a slice, so that there is no limit on how many
+/// (every boot module must be kept, however many GRUB loaded).
+pub struct BootMemory<'a, R> {
     /// The memory map.
     pub regions: &'static [MemoryRegion],
     /// The kernel's loaded sections.
@@ -88,7 +90,7 @@ pub struct BootMemory<'a> {
     /// The whole kernel image.
     pub kernel: PhysRange,
     /// Ranges to keep and map read-only: the boot information, modules.
-    pub keep_read_only: &'a [PhysRange],
+    pub keep_read_only: R,
     /// Device memory to keep mapped writable: the VGA text buffer.
     pub devices: &'a [PhysRange],
 }
@@ -135,8 +137,10 @@ pub struct MemorySummary {
 
 /// Starts memory management: the frame allocator over the memory map, then
 /// the kernel's own page table. Call once, with interrupts off.
-pub fn init(boot: &BootMemory<'_>) -> Result<MemorySummary, MemoryError> {
-    let in_use = || core::iter::once(boot.kernel).chain(boot.keep_read_only.iter().copied());
+pub fn init(
+    boot: &BootMemory<'_, impl Iterator<Item = PhysRange> + Clone>,
+) -> Result<MemorySummary, MemoryError> {
+    let in_use = || core::iter::once(boot.kernel).chain(boot.keep_read_only.clone());
     let bytes = frame_bitmap::bitmap_bytes(boot.regions);
     let bitmap = frame_bitmap::place_bitmap(boot.regions, in_use(), bytes, BOOT_IDENTITY_MAP_END)
         .ok_or(MemoryError::NoRoomForFrameBitmap { bytes })?;
@@ -158,7 +162,7 @@ pub fn init(boot: &BootMemory<'_>) -> Result<MemorySummary, MemoryError> {
     let mut tables = unsafe { ActivePageTable::new() };
     let layout = KernelLayout {
         sections: boot.kernel_sections,
-        read_only: boot.keep_read_only,
+        read_only: boot.keep_read_only.clone(),
         devices: boot.devices,
         frame_bitmap: bitmap,
     };

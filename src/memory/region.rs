@@ -56,6 +56,14 @@ pub enum MemoryKind {
     AcpiNvs,
     /// Defective RAM.
     Defective,
+    /// The firmware's own code that stays in use after boot: on UEFI, the
+    /// runtime services' code (GRUB reports it as its type 20,
+    /// `GRUB_MEMORY_CODE`). Never handed out: runtime services may be
+    /// called at any time after boot, and their code must then be where the
+    /// firmware left it. Pyrite calls none today, but the memory is small
+    /// (tens of KiB to a few MiB) and keeping it is what the UEFI
+    /// specification asks of an operating system.
+    FirmwareCode,
     /// A type the specification does not define.
     Other(u32),
 }
@@ -68,6 +76,7 @@ impl fmt::Display for MemoryKind {
             Self::AcpiReclaimable => f.write_str("ACPI reclaimable"),
             Self::AcpiNvs => f.write_str("ACPI NVS"),
             Self::Defective => f.write_str("defective"),
+            Self::FirmwareCode => f.write_str("firmware code (kept)"),
             Self::Other(code) => write!(f, "type {code}"),
         }
     }

@@ -18,11 +18,12 @@ use super::paging::{
 use super::region::{KernelSection, PhysRange};
 
 /// What the new page table maps, all at their physical addresses.
-pub struct KernelLayout<'a> {
+pub struct KernelLayout<'a, R> {
     /// The kernel's loaded sections.
     pub sections: &'a [KernelSection],
-    /// Ranges to keep readable (the boot information, boot modules).
-    pub read_only: &'a [PhysRange],
+    /// Ranges to keep readable (the boot information, boot modules): an
+    /// iterator, so that however many modules GRUB loaded, all are kept.
+    pub read_only: R,
     /// Device memory to keep writable, never executable (the VGA text buffer).
     pub devices: &'a [PhysRange],
     /// The frame allocator's bitmap: writable, never executable.
@@ -90,7 +91,7 @@ pub fn section_flags(section: &KernelSection) -> EntryFlags {
 pub fn remap_kernel<A: FrameAllocator>(
     active: &mut ActivePageTable,
     frames: &mut A,
-    layout: &KernelLayout<'_>,
+    layout: &KernelLayout<'_, impl Iterator<Item = PhysRange> + Clone>,
     temporary_page: Page,
 ) -> Result<RemapReport, RemapError> {
     if let Some(section) = layout
@@ -124,20 +125,20 @@ pub fn remap_kernel<A: FrameAllocator>(
         }
         let extra = layout
             .read_only
-            .iter()
+            .clone()
             .map(|r| (r, EntryFlags::NO_EXECUTE))
             .chain(
                 layout
                     .devices
                     .iter()
-                    .map(|r| (r, super::DEVICE_FLAGS))
+                    .map(|r| (*r, super::DEVICE_FLAGS))
                     .chain([(
-                        &layout.frame_bitmap,
+                        layout.frame_bitmap,
                         EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE,
                     )]),
             );
         for (range, flags) in extra {
-            for frame in frames_of(*range) {
+            for frame in frames_of(range) {
                 match mapper.identity_map(frame, flags, frames) {
                     Ok(flush) => {
                         flush.ignore();
