@@ -4,6 +4,7 @@
 As a command:
   tools/qemu.py run   [--firmware bios|uefi] [--memory 128M] ISO
   tools/qemu.py debug [--firmware bios|uefi] KERNEL_ELF ISO
+  tools/qemu.py facts   (what the tools read from the kernel's sources)
 
 As a module, `Machine` boots an ISO headless with its serial port and QMP
 socket in reach, for the test runner and the system tests.
@@ -21,21 +22,28 @@ import threading
 import time
 from pathlib import Path
 
+import facts
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # QEMU's isa-debug-exit device turns a kernel's write of v to port 0xf4 into
-# exit status (v << 1) | 1: 0x10 -> 33 (success), 0x11 -> 35 (failure).
+# exit status (v << 1) | 1; the kernel's QemuExitCode defines v.
 EXIT_DEVICE = ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-EXIT_SUCCESS = 33
-EXIT_FAILURE = 35
 
-OVMF_CANDIDATES = [
-    "/usr/share/ovmf/OVMF.fd",
-    "/usr/share/OVMF/OVMF.fd",
-    "/usr/share/qemu/OVMF.fd",
-    "/usr/share/edk2/ovmf/OVMF.fd",
-    "/usr/share/edk2-ovmf/x64/OVMF.fd",
-]
+
+def _exit_status(variant):
+    return (facts.rust_enum_value("src/testing.rs", "QemuExitCode", variant) << 1) | 1
+
+
+EXIT_SUCCESS = _exit_status("Success")
+EXIT_FAILURE = _exit_status("Failed")
+# What the shell prompts with, and the words of the boot's last log line.
+PROMPT = facts.rust_const("src/task/shell/mod.rs", "PROMPT")
+READY = facts.rust_const("src/init.rs", "READY_TEXT")
+
+# Where distributions put OVMF, one path a line; tools/setup reads it too.
+OVMF_CANDIDATES = [line.strip() for line in (ROOT / "tools" / "ovmf-paths").read_text().splitlines()
+                   if line.strip() and not line.startswith("#")]
 
 
 def qemu_binary():
@@ -230,8 +238,9 @@ class Machine:
                        for cell in cells).rstrip()
 
 
-def command_run(options):
-    args = base_args(options.iso, options.firmware, options.memory)
+def run_interactive(iso, firmware="bios", memory="128M"):
+    """Boots `iso` for a person at the keyboard; returns QEMU's exit status."""
+    args = base_args(iso, firmware, memory)
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
         print("Pyrite runs in a QEMU window; its serial console is mirrored here.")
         args += ["-serial", "stdio"]
@@ -240,6 +249,10 @@ def command_run(options):
               "Quit QEMU with Ctrl-A then X.")
         args += ["-nographic"]
     os.execv(args[0], args)
+
+
+def command_run(options):
+    return run_interactive(options.iso, options.firmware, options.memory)
 
 
 def command_debug(options):
@@ -253,6 +266,13 @@ def command_debug(options):
     os.execv(args[0], args)
 
 
+def command_facts(_options):
+    print(f"exit status on success: {EXIT_SUCCESS}, on failure: {EXIT_FAILURE}")
+    print(f"prompt: {PROMPT!r}; ready line: {READY!r}")
+    print(f"OVMF: {' or '.join(OVMF_CANDIDATES)}")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -264,9 +284,11 @@ def main():
         if name == "debug":
             p.add_argument("kernel")
         p.add_argument("iso")
+    sub.add_parser("facts", help="print what the tools read from the kernel's sources")
     options = parser.parse_args()
-    {"run": command_run, "debug": command_debug}[options.command](options)
+    return {"run": command_run, "debug": command_debug,
+            "facts": command_facts}[options.command](options)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
