@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import facts
+import relay
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +79,9 @@ def base_args(iso, firmware="bios", memory="128M", cpu=None, media="cdrom"):
     if cpu:
         args += ["-cpu", cpu]
     if media == "cdrom":
-        args += ["-cdrom", str(iso)]
+        # Straight to the CD: SeaBIOS would first try (and report failing
+        # on) the hard disk and the floppy.
+        args += ["-cdrom", str(iso), "-boot", "d"]
     elif media == "disk":
         args += ["-drive", f"file={iso},format=raw,if=ide,snapshot=on"]
     elif media == "usb":
@@ -238,17 +241,35 @@ class Machine:
                        for cell in cells).rstrip()
 
 
+# The console of an interactive run: the guest's COM1 and QEMU's monitor
+# share this terminal. Every key goes to the guest, Ctrl-C too (signal=off);
+# Ctrl-A X quits QEMU, Ctrl-A C switches between the console and the monitor.
+CONSOLE = ["-chardev", "stdio,id=console,mux=on,signal=off",
+           "-serial", "chardev:console", "-mon", "chardev=console,mode=readline"]
+QUIT_HINT = "quit: Ctrl-A then X in the terminal"
+
+
+def has_display():
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run_interactive(iso, firmware="bios", memory="128M"):
     """Boots `iso` for a person at the keyboard; returns QEMU's exit status."""
-    args = base_args(iso, firmware, memory)
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        print("Pyrite runs in a QEMU window; its serial console is mirrored here.")
-        args += ["-serial", "stdio"]
+    args = base_args(iso, firmware, memory) + CONSOLE
+    if has_display():
+        # The window's title tells how to quit, since Ctrl-C no longer does.
+        args += ["-name", f"Pyrite - {QUIT_HINT}"]
+        print("Pyrite runs in the QEMU window; its serial console is this terminal too.")
     else:
-        print("No display: Pyrite's serial console runs in this terminal. "
-              "Quit QEMU with Ctrl-A then X.")
+        # -nographic also puts the firmware's and GRUB's screen on the
+        # console (SeaBIOS mirrors it to serial; OVMF does anyway).
         args += ["-nographic"]
-    os.execv(args[0], args)
+        print("No display: Pyrite's serial console is this terminal.")
+    print("Keys go to Pyrite, Ctrl-C too. Quit with Ctrl-A then X; "
+          "Ctrl-A C toggles the QEMU monitor.", flush=True)
+    status = relay.run(args)
+    print()
+    return status
 
 
 def command_run(options):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import boot_matrix  # noqa: E402
+import interactive_tests  # noqa: E402
 import qemu  # noqa: E402
 from screenshot import ppm_to_png, read_ppm  # noqa: E402
 
@@ -318,6 +319,8 @@ def matrix_test(cell):
 
 for _cell in boot_matrix.CELLS:
     TESTS.append(matrix_test(_cell))
+
+TESTS += interactive_tests.TESTS
 
 
 REFERENCE = ROOT / "tests" / "reference" / "uefi-framebuffer-top.ppm"
