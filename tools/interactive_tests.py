@@ -139,3 +139,18 @@ def make_run_without_display_keeps_the_terminal_and_boots_the_cd_first():
             assert b"Boot failed" not in before, f"{firmware}: tried other disks first: {before!r}"
             t.type(b"\x01x")
             assert t.wait_exit(10) == 0, t.tail()
+
+
+@interactive_test
+def make_run_reboot_restarts_the_machine():
+    with Terminal(run_command("bios")) as t:
+        assert t.wait_for(qemu.PROMPT, BOOT_TIMEOUT), t.tail()
+        t.type("reboot\r")
+        assert t.wait_for(qemu.READY, BOOT_TIMEOUT, count=2), f"no second boot: {t.tail()}"
+        assert t.wait_for(qemu.PROMPT, 10, count=2), t.tail()
+        t.type("echo again\r")
+        assert t.wait_for("\nagain\n", 10), t.tail()
+        # The firmware's terminal reset and line-wrap-off stay out after a reboot too.
+        assert b"\x1bc" not in t.raw() and b"\x1b[?7l" not in t.raw(), t.raw()[-3000:]
+        t.type(b"\x01x")
+        assert t.wait_exit(10) == 0, t.tail()

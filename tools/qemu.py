@@ -73,9 +73,12 @@ def firmware_args(firmware):
     raise ValueError(f"unknown firmware {firmware!r} (bios or uefi)")
 
 
-def base_args(iso, firmware="bios", memory="128M", cpu=None, media="cdrom"):
-    """QEMU arguments shared by every way of booting an ISO."""
-    args = [qemu_binary(), "-m", memory, "-no-reboot"] + firmware_args(firmware)
+def base_args(iso, firmware="bios", memory="128M", cpu=None, media="cdrom", reset_ends=True):
+    """QEMU arguments shared by every way of booting an ISO. With
+    `reset_ends` (tests), a reset ends QEMU (-no-reboot) instead of
+    restarting the machine, so a crash cannot loop."""
+    args = [qemu_binary(), "-m", memory] + (["-no-reboot"] if reset_ends else [])
+    args += firmware_args(firmware)
     if cpu:
         args += ["-cpu", cpu]
     if media == "cdrom":
@@ -255,7 +258,8 @@ def has_display():
 
 def run_interactive(iso, firmware="bios", memory="128M"):
     """Boots `iso` for a person at the keyboard; returns QEMU's exit status."""
-    args = base_args(iso, firmware, memory) + CONSOLE
+    # A person's machine restarts on reset (the shell's reboot).
+    args = base_args(iso, firmware, memory, reset_ends=False) + CONSOLE
     if has_display():
         # The window's title tells how to quit, since Ctrl-C no longer does.
         args += ["-name", f"Pyrite - {QUIT_HINT}"]

@@ -6,7 +6,9 @@ the monitor. The relay sits between the terminal and QEMU for one reason:
 the firmware's own console output (SeaBIOS, OVMF) resets the terminal,
 clears the screen and moves the cursor, wiping whatever the terminal showed
 before. Until the kernel's first log line, such escape sequences are dropped;
-from then on every byte passes unchanged (the kernel's `clear` clears).
+from then on every byte passes (the kernel's `clear` clears), except a
+terminal reset and line-wrap-off, which the firmware sends again on a reboot
+and the kernel never sends.
 """
 
 import os
@@ -21,6 +23,8 @@ import termios
 ESCAPE = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|[^\[])")
 # What an escape sequence cut off at the end of a chunk can look like.
 PARTIAL_ESCAPE = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*)?")
+# Dropped all along: a full terminal reset (ESC c) and line wrap off.
+ALWAYS_DROPPED = (b"\x1bc", b"\x1b[?7l")
 # The kernel's log lines start with an uptime stamp: "[   0.004783] ".
 KERNEL_LINE = re.compile(rb"\[ *[0-9]+\.[0-9]+\] ")
 
@@ -35,10 +39,10 @@ class FirmwareFilter:
         self.line = b""  # the current line so far
 
     def feed(self, data):
-        if self.passing:
-            return data
         data = self.pending + data
         self.pending = b""
+        if self.passing:
+            return self._drop_always_dropped(data)
         out = bytearray()
         i = 0
         while i < len(data):
@@ -58,9 +62,20 @@ class FirmwareFilter:
             self.line = b"" if byte in b"\r\n" else self.line + byte
             if KERNEL_LINE.match(self.line):
                 self.passing = True
-                out += data[i:]
+                out += self._drop_always_dropped(data[i:])
                 break
         return bytes(out)
+
+    def _drop_always_dropped(self, data):
+        for sequence in ALWAYS_DROPPED:
+            data = data.replace(sequence, b"")
+        # Serial output comes a byte at a time: hold back what may be the
+        # start of a sequence to drop.
+        for cut in range(max(0, len(data) - 4), len(data)):
+            if any(s.startswith(data[cut:]) for s in ALWAYS_DROPPED):
+                self.pending = data[cut:]
+                return data[:cut]
+        return data
 
 
 def _raw_mode(fd):
