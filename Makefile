@@ -3,9 +3,13 @@
 FEATURES ?=
 KERNEL := target/x86_64-unknown-none/release/pyrite
 ISO    := build/pyrite.iso
+# make debug's kernel: cargo's dev profile (no optimisation, full debug
+# information), so gdb shows every variable and steps line by line.
+DEBUG_KERNEL := target/x86_64-unknown-none/debug/pyrite
+DEBUG_ISO    := build/pyrite-debug.iso
 SETUP  := @PYRITE_SETUP_QUIET=1 tools/setup
 
-.PHONY: all iso run run-uefi test bench debug clean kernel setup
+.PHONY: all iso run run-uefi test bench debug debug-iso clean kernel setup
 
 all: iso
 
@@ -29,10 +33,15 @@ run-uefi: iso
 bench: iso
 	tools/bench
 
-debug: iso
-	tools/qemu.py debug $(KERNEL) $(ISO)
+debug-iso:
+	$(SETUP)
+	cargo build $(if $(FEATURES),--features $(FEATURES))
+	tools/mkiso $(DEBUG_KERNEL) $(DEBUG_ISO)
 
-test: iso
+debug: debug-iso
+	tools/qemu.py debug $(DEBUG_KERNEL) $(DEBUG_ISO)
+
+test: iso debug-iso
 	$(SETUP)
 	tools/test-all
 

@@ -8,6 +8,7 @@ tools/system_tests.py runs these with its own; see TESTS.
 import os
 import pty
 import select
+import socket
 import subprocess
 import time
 
@@ -152,5 +153,46 @@ def make_run_reboot_restarts_the_machine():
         assert t.wait_for("\nagain\n", 10), t.tail()
         # The firmware's terminal reset and line-wrap-off stay out after a reboot too.
         assert b"\x1bc" not in t.raw() and b"\x1b[?7l" not in t.raw(), t.raw()[-3000:]
+        t.type(b"\x01x")
+        assert t.wait_exit(10) == 0, t.tail()
+
+
+DEBUG_KERNEL = ROOT / "target" / "x86_64-unknown-none" / "debug" / "pyrite"
+DEBUG_ISO = ROOT / "build" / "pyrite-debug.iso"
+
+
+def listening_addresses(port):
+    """The local addresses of TCP sockets listening on `port` (from /proc)."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                address, local_port = local.split(":")
+                if state == "0A" and int(local_port, 16) == port:
+                    found.append(address)
+    return found
+
+
+@interactive_test
+def make_debug_listens_on_localhost_and_its_kernel_boots():
+    """The debug kernel (make debug's, unoptimised) runs under the GDB stub
+    to the prompt once a debugger says continue."""
+    assert DEBUG_ISO.exists(), f"{DEBUG_ISO} is missing: run make debug-iso"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with Terminal(["python3", "tools/qemu.py", "debug", "--gdb-port", str(port),
+                   str(DEBUG_KERNEL), str(DEBUG_ISO)]) as t:
+        assert t.wait_for(f"target remote 127.0.0.1:{port}", 10), t.tail()
+        deadline = time.monotonic() + 10
+        while not listening_addresses(port) and time.monotonic() < deadline:
+            t.wait_for("never", 0.1)
+        # 0100007F is 127.0.0.1 as /proc/net/tcp writes it.
+        assert listening_addresses(port) == ["0100007F"], listening_addresses(port)
+        assert qemu.READY not in t.text(), "QEMU did not wait for the debugger"
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as gdb:
+            gdb.sendall(b"$c#63")  # the remote protocol's continue
+            assert t.wait_for(qemu.PROMPT, BOOT_TIMEOUT), t.tail()
         t.type(b"\x01x")
         assert t.wait_exit(10) == 0, t.tail()

@@ -3,7 +3,7 @@
 
 As a command:
   tools/qemu.py run   [--firmware bios|uefi] [--memory 128M] ISO
-  tools/qemu.py debug [--firmware bios|uefi] KERNEL_ELF ISO
+  tools/qemu.py debug [--firmware bios|uefi] [--gdb-port 1234] KERNEL_ELF ISO
   tools/qemu.py facts   (what the tools read from the kernel's sources)
 
 As a module, `Machine` boots an ISO headless with its serial port and QMP
@@ -281,14 +281,18 @@ def command_run(options):
 
 
 def command_debug(options):
-    args = base_args(options.iso, options.firmware, options.memory)
-    args += ["-serial", "stdio", "-display", "none", "-s", "-S"]
-    print("QEMU waits for GDB on localhost:1234. In another terminal run:")
-    print(f"  gdb {options.kernel} -ex 'target remote :1234' "
+    """QEMU stopped before the first instruction, waiting for GDB on this
+    machine only (not on every interface, as -s would)."""
+    args = base_args(options.iso, options.firmware, options.memory) + CONSOLE
+    args += ["-display", "none", "-gdb", f"tcp:127.0.0.1:{options.gdb_port}", "-S"]
+    print(f"QEMU waits for GDB on 127.0.0.1:{options.gdb_port}. In another terminal run:")
+    print(f"  gdb {options.kernel} -ex 'target remote 127.0.0.1:{options.gdb_port}' "
           "-ex 'break kernel_main' -ex continue")
-    print("(the 32-bit boot code needs 'set architecture i386' and hbreak.)")
-    sys.stdout.flush()
-    os.execv(args[0], args)
+    print("(the 32-bit boot code needs 'set architecture i386' and hbreak; "
+          "see docs/debugging.md.)")
+    print("This terminal is Pyrite's serial console: Ctrl-A then X quits, "
+          "Ctrl-A C toggles the QEMU monitor.", flush=True)
+    return relay.run(args)
 
 
 def command_facts(_options):
@@ -307,6 +311,7 @@ def main():
         p.add_argument("--firmware", choices=("bios", "uefi"), default="bios")
         p.add_argument("--memory", default="128M")
         if name == "debug":
+            p.add_argument("--gdb-port", type=int, default=1234)
             p.add_argument("kernel")
         p.add_argument("iso")
     sub.add_parser("facts", help="print what the tools read from the kernel's sources")
