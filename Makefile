@@ -77,4 +77,4 @@ test: iso debug-iso
 
 clean:
 	cargo clean
-	rm -rf build
+	rm -rf build tools/chart/target
