@@ -196,3 +196,50 @@ def make_debug_listens_on_localhost_and_its_kernel_boots():
             assert t.wait_for(qemu.PROMPT, BOOT_TIMEOUT), t.tail()
         t.type(b"\x01x")
         assert t.wait_exit(10) == 0, t.tail()
+
+
+def hold_shift_until(machine, seen, timeout):
+    """Holds Shift down as a keyboard does, repeating the key-down event,
+    until `seen()` or `timeout` s; then lets it go. Returns seen()."""
+    def shift(down):
+        machine.command("input-send-event", events=[
+            {"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": "shift"}}}])
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not seen():
+            shift(True)
+            time.sleep(0.03)
+    finally:
+        shift(False)
+    return seen()
+
+
+@interactive_test
+def grub_menu_shows_while_shift_is_held_on_bios():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        def menu_on_screen():
+            return any("Pyrite (graphics console on BIOS too)" in m.vga_text_line(row)
+                       for row in range(4, 8))
+        assert hold_shift_until(m, menu_on_screen, BOOT_TIMEOUT), m.text()[-500:]
+        time.sleep(2)
+        assert qemu.READY not in m.text(), "the menu did not wait"
+        m.send_key("ret")
+        assert m.wait_for(qemu.READY, BOOT_TIMEOUT) is not None, "Enter in the menu did not boot"
+
+
+@interactive_test
+def grub_menu_waits_in_an_iso_built_with_grub_timeout_minus_one():
+    iso = ROOT / "build" / "pyrite-menu-test.iso"
+    kernel = ROOT / "target" / "x86_64-unknown-none" / "release" / "pyrite"
+    subprocess.run([str(ROOT / "tools" / "mkiso"), str(kernel), str(iso)], check=True,
+                   env={**os.environ, "GRUB_TIMEOUT": "-1"})
+    try:
+        # On UEFI the menu is on serial too.
+        with qemu.Machine(iso, firmware="uefi") as m:
+            assert m.wait_for("Pyrite (graphics console on BIOS too)", BOOT_TIMEOUT), m.text()[-800:]
+            time.sleep(2)
+            assert qemu.READY not in m.text(), "the menu did not wait"
+            m.send_key("ret")
+            assert m.wait_for(qemu.READY, BOOT_TIMEOUT) is not None, "Enter in the menu did not boot"
+    finally:
+        iso.unlink()
