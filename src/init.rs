@@ -226,12 +226,16 @@ fn init_memory(boot: &'static BootInfo<'static>) {
     }
 }
 
+/// The words of the ready line that tell the boot is done; the tools wait
+/// for them (tools/facts.py reads this definition).
+pub const READY_TEXT: &str = " is up in ";
+
 /// Logs the boot log's last line: the kernel is up, how long init took, and
 /// how much memory it manages.
 pub fn log_ready(boot: &BootInfo<'_>) {
     let init = time::since_boot();
     info!(
-        "Pyrite {VERSION} is up in {}.{} ms; {} usable",
+        "Pyrite {VERSION}{READY_TEXT}{}.{} ms; {} usable",
         init.as_millis(),
         init.subsec_micros() % 1000 / 100,
         units::ByteSize(boot.usable_bytes())

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import qemu  # noqa: E402
 
 ISO = qemu.ROOT / "build" / "pyrite.iso"
-PROMPT = "pyrite> "
+PROMPT = qemu.PROMPT
 
 # (name, firmware, media, memory in MiB, extra QEMU arguments)
 CELLS = [

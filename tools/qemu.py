@@ -3,7 +3,8 @@
 
 As a command:
   tools/qemu.py run   [--firmware bios|uefi] [--memory 128M] ISO
-  tools/qemu.py debug [--firmware bios|uefi] KERNEL_ELF ISO
+  tools/qemu.py debug [--firmware bios|uefi] [--gdb-port 1234] KERNEL_ELF ISO
+  tools/qemu.py facts   (what the tools read from the kernel's sources)
 
 As a module, `Machine` boots an ISO headless with its serial port and QMP
 socket in reach, for the test runner and the system tests.
@@ -21,21 +22,29 @@ import threading
 import time
 from pathlib import Path
 
+import facts
+import relay
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # QEMU's isa-debug-exit device turns a kernel's write of v to port 0xf4 into
-# exit status (v << 1) | 1: 0x10 -> 33 (success), 0x11 -> 35 (failure).
+# exit status (v << 1) | 1; the kernel's QemuExitCode defines v.
 EXIT_DEVICE = ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-EXIT_SUCCESS = 33
-EXIT_FAILURE = 35
 
-OVMF_CANDIDATES = [
-    "/usr/share/ovmf/OVMF.fd",
-    "/usr/share/OVMF/OVMF.fd",
-    "/usr/share/qemu/OVMF.fd",
-    "/usr/share/edk2/ovmf/OVMF.fd",
-    "/usr/share/edk2-ovmf/x64/OVMF.fd",
-]
+
+def _exit_status(variant):
+    return (facts.rust_enum_value("src/testing.rs", "QemuExitCode", variant) << 1) | 1
+
+
+EXIT_SUCCESS = _exit_status("Success")
+EXIT_FAILURE = _exit_status("Failed")
+# What the shell prompts with, and the words of the boot's last log line.
+PROMPT = facts.rust_const("src/task/shell/mod.rs", "PROMPT")
+READY = facts.rust_const("src/init.rs", "READY_TEXT")
+
+# Where distributions put OVMF, one path a line; tools/setup reads it too.
+OVMF_CANDIDATES = [line.strip() for line in (ROOT / "tools" / "ovmf-paths").read_text().splitlines()
+                   if line.strip() and not line.startswith("#")]
 
 
 def qemu_binary():
@@ -64,13 +73,18 @@ def firmware_args(firmware):
     raise ValueError(f"unknown firmware {firmware!r} (bios or uefi)")
 
 
-def base_args(iso, firmware="bios", memory="128M", cpu=None, media="cdrom"):
-    """QEMU arguments shared by every way of booting an ISO."""
-    args = [qemu_binary(), "-m", memory, "-no-reboot"] + firmware_args(firmware)
+def base_args(iso, firmware="bios", memory="128M", cpu=None, media="cdrom", reset_ends=True):
+    """QEMU arguments shared by every way of booting an ISO. With
+    `reset_ends` (tests), a reset ends QEMU (-no-reboot) instead of
+    restarting the machine, so a crash cannot loop."""
+    args = [qemu_binary(), "-m", memory] + (["-no-reboot"] if reset_ends else [])
+    args += firmware_args(firmware)
     if cpu:
         args += ["-cpu", cpu]
     if media == "cdrom":
-        args += ["-cdrom", str(iso)]
+        # Straight to the CD: SeaBIOS would first try (and report failing
+        # on) the hard disk and the floppy.
+        args += ["-cdrom", str(iso), "-boot", "d"]
     elif media == "disk":
         args += ["-drive", f"file={iso},format=raw,if=ide,snapshot=on"]
     elif media == "usb":
@@ -230,27 +244,62 @@ class Machine:
                        for cell in cells).rstrip()
 
 
-def command_run(options):
-    args = base_args(options.iso, options.firmware, options.memory)
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        print("Pyrite runs in a QEMU window; its serial console is mirrored here.")
-        args += ["-serial", "stdio"]
+# The console of an interactive run: the guest's COM1 and QEMU's monitor
+# share this terminal. Every key goes to the guest, Ctrl-C too (signal=off);
+# Ctrl-A X quits QEMU, Ctrl-A C switches between the console and the monitor.
+CONSOLE = ["-chardev", "stdio,id=console,mux=on,signal=off",
+           "-serial", "chardev:console", "-mon", "chardev=console,mode=readline"]
+QUIT_HINT = "quit: Ctrl-A then X in the terminal"
+
+
+def has_display():
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_interactive(iso, firmware="bios", memory="128M"):
+    """Boots `iso` for a person at the keyboard; returns QEMU's exit status."""
+    # A person's machine restarts on reset (the shell's reboot).
+    args = base_args(iso, firmware, memory, reset_ends=False) + CONSOLE
+    if has_display():
+        # The window's title tells how to quit, since Ctrl-C no longer does.
+        args += ["-name", f"Pyrite - {QUIT_HINT}"]
+        print("Pyrite runs in the QEMU window; its serial console is this terminal too.")
     else:
-        print("No display: Pyrite's serial console runs in this terminal. "
-              "Quit QEMU with Ctrl-A then X.")
+        # -nographic also puts the firmware's and GRUB's screen on the
+        # console (SeaBIOS mirrors it to serial; OVMF does anyway).
         args += ["-nographic"]
-    os.execv(args[0], args)
+        print("No display: Pyrite's serial console is this terminal.")
+    print("Keys go to Pyrite, Ctrl-C too. Quit with Ctrl-A then X; "
+          "Ctrl-A C toggles the QEMU monitor.", flush=True)
+    status = relay.run(args)
+    print()
+    return status
+
+
+def command_run(options):
+    return run_interactive(options.iso, options.firmware, options.memory)
 
 
 def command_debug(options):
-    args = base_args(options.iso, options.firmware, options.memory)
-    args += ["-serial", "stdio", "-display", "none", "-s", "-S"]
-    print("QEMU waits for GDB on localhost:1234. In another terminal run:")
-    print(f"  gdb {options.kernel} -ex 'target remote :1234' "
+    """QEMU stopped before the first instruction, waiting for GDB on this
+    machine only (not on every interface, as -s would)."""
+    args = base_args(options.iso, options.firmware, options.memory) + CONSOLE
+    args += ["-display", "none", "-gdb", f"tcp:127.0.0.1:{options.gdb_port}", "-S"]
+    print(f"QEMU waits for GDB on 127.0.0.1:{options.gdb_port}. In another terminal run:")
+    print(f"  gdb {options.kernel} -ex 'target remote 127.0.0.1:{options.gdb_port}' "
           "-ex 'break kernel_main' -ex continue")
-    print("(the 32-bit boot code needs 'set architecture i386' and hbreak.)")
-    sys.stdout.flush()
-    os.execv(args[0], args)
+    print("(the 32-bit boot code needs 'set architecture i386' and hbreak; "
+          "see docs/debugging.md.)")
+    print("This terminal is Pyrite's serial console: Ctrl-A then X quits, "
+          "Ctrl-A C toggles the QEMU monitor.", flush=True)
+    return relay.run(args)
+
+
+def command_facts(_options):
+    print(f"exit status on success: {EXIT_SUCCESS}, on failure: {EXIT_FAILURE}")
+    print(f"prompt: {PROMPT!r}; ready line: {READY!r}")
+    print(f"OVMF: {' or '.join(OVMF_CANDIDATES)}")
+    return 0
 
 
 def main():
@@ -262,11 +311,14 @@ def main():
         p.add_argument("--firmware", choices=("bios", "uefi"), default="bios")
         p.add_argument("--memory", default="128M")
         if name == "debug":
+            p.add_argument("--gdb-port", type=int, default=1234)
             p.add_argument("kernel")
         p.add_argument("iso")
+    sub.add_parser("facts", help="print what the tools read from the kernel's sources")
     options = parser.parse_args()
-    {"run": command_run, "debug": command_debug}[options.command](options)
+    return {"run": command_run, "debug": command_debug,
+            "facts": command_facts}[options.command](options)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -57,7 +57,7 @@ def ppm_to_png(ppm, png):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--firmware", choices=("bios", "uefi"), default="bios")
-    parser.add_argument("--wait", default="pyrite> ")
+    parser.add_argument("--wait", default=qemu.PROMPT)
     parser.add_argument("--type", action="append", default=[],
                         help="a command line to type at the prompt first (repeatable)")
     parser.add_argument("out")

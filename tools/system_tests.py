@@ -18,13 +18,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import boot_matrix  # noqa: E402
+import interactive_tests  # noqa: E402
 import qemu  # noqa: E402
 from screenshot import ppm_to_png, read_ppm  # noqa: E402
 
 ROOT = qemu.ROOT
 ISO = ROOT / "build" / "pyrite.iso"
 KERNEL = ROOT / "target" / "x86_64-unknown-none" / "release" / "pyrite"
-READY = " is up in "
+READY = qemu.READY
+PROMPT = qemu.PROMPT
 BOOT_TIMEOUT = 60  # generous: this checks behaviour; make bench measures speed
 
 TESTS = []
@@ -121,15 +123,12 @@ def command_line_sets_log_level_and_reports_unknown_options():
     iso = iso_with_options("log=warn")
     try:
         with qemu.Machine(iso, firmware="bios") as m:
-            seen = m.wait_for("pyrite> ", BOOT_TIMEOUT)
+            seen = m.wait_for(PROMPT, BOOT_TIMEOUT)
             assert seen is not None, m.text()[-2000:]
             log = m.text()
             assert "] INFO " not in log, f"log=warn still showed info lines:\n{log}"
     finally:
         iso.unlink()
-
-
-PROMPT = "pyrite> "
 
 
 def boot_to_prompt(machine, what="BIOS"):
@@ -166,7 +165,7 @@ def keyboard_typing_with_shift_and_backspace():
         # The echo erased the x (back, space, back), then the command printed the line.
         assert "echo pyritx\b \be! Ok\npyrite! Ok\n" + PROMPT in m.text(), repr(m.text()[-200:])
         screen = [m.vga_text_line(row) for row in range(25)]
-        assert "pyrite> echo pyrite! Ok" in screen and "pyrite! Ok" in screen, "\n".join(screen)
+        assert PROMPT + "echo pyrite! Ok" in screen and "pyrite! Ok" in screen, "\n".join(screen)
 
 
 @system_test
@@ -209,7 +208,7 @@ def the_serial_console_is_a_shell_too():
         m.send_serial(b"\x1b[A\x1b[A\r")  # history: up twice -> "echo over serial"
         assert wait_for_count(m, "over serial", 4), m.text()[-500:]
         screen = "\n".join(m.vga_text_line(row) for row in range(25))
-        assert "pyrite> echo over serial" in screen, screen
+        assert PROMPT + "echo over serial" in screen, screen
 
 
 @system_test
@@ -378,6 +377,8 @@ def matrix_test(cell):
 
 for _cell in boot_matrix.CELLS:
     TESTS.append(matrix_test(_cell))
+
+TESTS += interactive_tests.TESTS
 
 
 REFERENCE = ROOT / "tests" / "reference" / "uefi-framebuffer-top.ppm"

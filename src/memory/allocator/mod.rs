@@ -63,6 +63,8 @@ pub unsafe trait HeapDesign {
     unsafe fn deallocate(&mut self, ptr: NonNull<u8>, layout: Layout);
 }
 
+// One definition whatever the features, so that a wrong choice gets only
+// the message below.
 /// The design the kernel heap uses, chosen by cargo feature.
 #[cfg(feature = "heap-bump")]
 pub type KernelDesign = bump::BumpDesign;
@@ -82,6 +84,38 @@ pub type KernelDesign = crate_list::CrateDesign;
     feature = "heap-crate"
 )))]
 pub type KernelDesign = fixed_block::FixedBlockDesign;
+
+// Exactly one design: a build with two would not say which one it measured.
+#[cfg(any(
+    all(
+        feature = "heap-fixed-block",
+        any(
+            feature = "heap-bump",
+            feature = "heap-linked-list",
+            feature = "heap-crate"
+        )
+    ),
+    all(
+        feature = "heap-bump",
+        any(feature = "heap-linked-list", feature = "heap-crate")
+    ),
+    all(feature = "heap-linked-list", feature = "heap-crate"),
+))]
+compile_error!(
+    "two heap designs chosen: enable one of the features heap-fixed-block (the default), \
+     heap-bump, heap-linked-list, heap-crate; another than the default needs \
+     --no-default-features, e.g. cargo build --no-default-features --features heap-crate"
+);
+#[cfg(not(any(
+    feature = "heap-fixed-block",
+    feature = "heap-bump",
+    feature = "heap-linked-list",
+    feature = "heap-crate"
+)))]
+compile_error!(
+    "no heap design chosen: enable one of the features heap-fixed-block, heap-bump, \
+     heap-linked-list, heap-crate"
+);
 
 /// Rounds `value` up to a multiple of `align` (a power of two).
 pub const fn align_up(value: usize, align: usize) -> usize {
