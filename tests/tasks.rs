@@ -35,6 +35,11 @@ pyrite::test_kernel!(
 fn ten_thousand_tasks_complete_in_spawn_order() {
     let order = Arc::new(Mutex::new(Vec::with_capacity(10_000)));
     let mut executor = Executor::new();
+    let room = executor.ready_capacity();
+    assert!(
+        room < executor::ready_room(100),
+        "an empty executor reserves {room}"
+    );
     let start = pyrite::arch::read_tsc();
     for i in 0..10_000u32 {
         let order = Arc::clone(&order);
@@ -49,6 +54,7 @@ fn ten_thousand_tasks_complete_in_spawn_order() {
         "tasks ran out of order"
     );
     assert_eq!(stats.polls, 10_000, "each task polled exactly once");
+    assert!(executor.ready_capacity() >= executor::ready_room(10_000));
     assert_eq!(executor.task_count(), 0);
     println!(
         "  10 000 tasks spawned and completed in {} ms ({} tasks/s)",
