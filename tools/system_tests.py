@@ -247,7 +247,7 @@ def reboot_resets_the_machine():
         # QEMU runs with -no-reboot: a reset ends it with status 0.
         status = m.wait_exit(20)
         assert status == 0, f"QEMU status {status}:\n{m.text()[-500:]}"
-        assert "rebooting..." in m.text()
+        assert "rebooting... the machine restarts now" in m.text()
         assert "triple fault" not in m.text(), "the reset line did not work"
 
 
@@ -313,6 +313,30 @@ def keys_typed_during_a_command_run_after_it():
         assert "(6000 ms asked)\n" + PROMPT + "echo " + word + "\n" + word + "\n" + PROMPT in text, \
             text[-800:]
         print(f"    {len(word) + 6} keys typed in {typed:.2f} s during sleep 6 all ran after it")
+
+
+@system_test
+def halt_says_how_to_quit_and_stops_with_interrupts_off():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        m.type_line("halt")
+        assert m.wait_for("Ctrl-A then X", 20) is not None, m.text()[-500:]
+        text = m.text()
+        assert "halt\nPyrite has halted: it is now safe to turn the machine off.\n" in text, text[-500:]
+        screen = "\n".join(m.vga_text_line(row) for row in range(25))
+        assert "Pyrite has halted" in screen, screen
+        time.sleep(1)
+        # Halted, not reset (QEMU runs with -no-reboot) and not running on.
+        assert m.running(), "QEMU exited: the machine reset instead of halting"
+        registers = m.monitor("info registers")
+        rflags = int(registers.split("RFL=")[1].split()[0], 16)
+        assert rflags & 0x200 == 0, f"interrupts still enabled: RFL={rflags:#x}"
+        assert "HLT=1" in registers, registers
+        # Keys reach nothing any more.
+        m.type_line("echo still here")
+        m.send_serial(b"echo still here\r")
+        time.sleep(1)
+        assert "still here" not in m.text() and m.text().count(PROMPT) == 1, m.text()[-300:]
 
 
 @system_test

@@ -29,6 +29,11 @@ use crate::{arch, console, print, println};
 /// What the prompt says.
 pub const PROMPT: &str = "pyrite> ";
 
+/// What `halt` says before it stops the CPU: what happened, and how to
+/// get out of QEMU, which keeps running around a halted machine.
+pub const HALTED: &str = "Pyrite has halted: it is now safe to turn the machine off.\n\
+    (In QEMU: close its window, or press Ctrl-A then X where it runs in a terminal.)";
+
 enum Input {
     Scancode(u8),
     Serial(u8),
@@ -146,7 +151,7 @@ async fn run_command(command: Command<'_>) {
             );
         }
         Command::Reboot => {
-            println!("rebooting...");
+            println!("rebooting... the machine restarts now");
             ps2::pulse_reset_line();
             // Give the controller a moment, then force it.
             task_timer::sleep(core::time::Duration::from_millis(100)).await;
@@ -154,7 +159,8 @@ async fn run_command(command: Command<'_>) {
             arch::triple_fault();
         }
         Command::Halt => {
-            println!("halted: it is now safe to turn off the machine");
+            println!("{HALTED}");
+            // Interrupts off: no key, tick or task runs after this.
             arch::halt_forever();
         }
     }
