@@ -1,5 +1,5 @@
 //! The executor: a map of tasks, a bounded queue of woken task ids, and a
-//! waker per task that pushes its id into the queue. Waking never waits or
+//! waker per task that pushes its id into the queue. Waking never
 //! allocates, so interrupt handlers may wake tasks. A task is queued at
 //! most once until it is polled.
 //!
@@ -26,7 +26,8 @@ use core::task::{Context, Waker};
 
 use spin::Mutex;
 
-use crate::arch::without_interrupts;
+use super::ready::ReadyQueue;
+pub use super::ready::ready_room;
 
 use super::{TABLE, Task, TaskId, TaskInfo};
 
@@ -80,83 +81,6 @@ pub fn counts() -> TaskCounts {
     TaskCounts {
         alive: ALIVE.load(Ordering::Acquire),
         finished: FINISHED.load(Ordering::Acquire),
-    }
-}
-
-/// Room in the ready queue for `tasks` tasks: one id each, a quarter more
-/// for stale ids, and a few so that a handful of tasks has some too.
-pub const fn ready_room(tasks: usize) -> usize {
-    tasks + tasks / 4 + 8
-}
-
-/// Woken task ids, in the order they were woken. Its lock is only ever
-/// taken with interrupts off, so a waker in an interrupt handler never
-/// finds it held by the code it interrupted.
-struct ReadyQueue {
-    ids: Mutex<VecDeque<TaskId>>,
-    /// A wake found the queue full: its id is not in the queue.
-    overflowed: AtomicBool,
-}
-
-impl ReadyQueue {
-    fn new() -> Self {
-        let mut ids = VecDeque::new();
-        // The empty executor's room; should even this fail, a wake finds
-        // the queue full and the overflow sweep still runs the task.
-        let _ = ids.try_reserve_exact(ready_room(0));
-        Self {
-            ids: Mutex::new(ids),
-            overflowed: AtomicBool::new(false),
-        }
-    }
-
-    /// Queues `id` if there is room, without allocating.
-    fn push(&self, id: TaskId) {
-        let pushed = without_interrupts(|| {
-            let mut ids = self.ids.lock();
-            let room = ids.len() < ids.capacity();
-            if room {
-                ids.push_back(id);
-            }
-            room
-        });
-        if !pushed {
-            self.overflowed.store(true, Ordering::Release);
-        }
-    }
-
-    fn pop(&self) -> Option<TaskId> {
-        without_interrupts(|| self.ids.lock().pop_front())
-    }
-
-    fn is_empty(&self) -> bool {
-        without_interrupts(|| self.ids.lock().is_empty())
-    }
-
-    fn capacity(&self) -> usize {
-        without_interrupts(|| self.ids.lock().capacity())
-    }
-
-    /// Makes room for `room` ids. The new buffer is allocated with
-    /// interrupts on; only moving the queued ids over runs with them off.
-    /// Task code only: it allocates.
-    fn reserve(&self, room: usize) {
-        let capacity = self.capacity();
-        if capacity >= room {
-            return;
-        }
-        let mut bigger = VecDeque::new();
-        // Doubling keeps the copies few as tasks are spawned one by one.
-        if bigger.try_reserve_exact(room.max(2 * capacity)).is_err() {
-            log::warn!("executor: no memory to grow the ready queue to {room} ids");
-            return;
-        }
-        let old = without_interrupts(|| {
-            let mut ids = self.ids.lock();
-            bigger.append(&mut ids);
-            core::mem::replace(&mut *ids, bigger)
-        });
-        drop(old);
     }
 }
 
@@ -238,7 +162,7 @@ impl Executor {
         self.adopt_spawned();
         loop {
             let Some(id) = self.ready.pop() else {
-                if self.ready.overflowed.swap(false, Ordering::AcqRel) {
+                if self.ready.take_overflow() {
                     self.queue_all();
                     continue;
                 }
@@ -281,9 +205,7 @@ impl Executor {
 
     /// Whether nothing is queued to run.
     pub fn idle(&self) -> bool {
-        self.ready.is_empty()
-            && !self.ready.overflowed.load(Ordering::Acquire)
-            && SPAWNED.lock().is_empty()
+        self.ready.is_empty() && !self.ready.overflowed() && SPAWNED.lock().is_empty()
     }
 
     /// How many tasks this executor holds.
@@ -488,7 +410,7 @@ mod tests {
         for slot in &slots {
             slot.lock().unwrap().as_ref().unwrap().wake_by_ref();
         }
-        assert!(!executor.ready.overflowed.load(Ordering::SeqCst));
+        assert!(!executor.ready.overflowed());
         assert_eq!(executor.run_ready(), 1000);
         assert_eq!(executor.task_count(), 0);
     }
@@ -528,7 +450,7 @@ mod tests {
         }
         go.store(true, Ordering::SeqCst);
         slot.lock().unwrap().as_ref().unwrap().wake_by_ref();
-        assert!(executor.ready.overflowed.load(Ordering::SeqCst));
+        assert!(executor.ready.overflowed());
         assert!(!executor.idle());
         assert_eq!(executor.run_ready(), 1, "the waiter ran once more");
         assert_eq!(executor.task_count(), 0);
