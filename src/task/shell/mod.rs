@@ -124,6 +124,7 @@ async fn run_command(command: Command<'_>) {
                 };
                 println!("  {usage:<14} {}", c.about);
             }
+            println!("Ctrl-C stops a running command; keys typed meanwhile are kept.");
         }
         Command::Echo(text) => println!("{text}"),
         Command::Clear => console::clear(),
