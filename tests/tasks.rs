@@ -1,16 +1,22 @@
 //! The executor in QEMU: many tasks, wake-ups from the timer interrupt,
-//! sleep accuracy, and halting while idle.
+//! sleep accuracy, halting while idle, and sleeps that clean up when
+//! dropped.
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
+use alloc::boxed::Box;
 use alloc::sync::Arc;
+use alloc::task::Wake;
 use alloc::vec::Vec;
+use core::future::Future;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::task::{Context, Waker};
 use core::time::Duration;
 
 use pyrite::interrupts::timer as ticks;
+use pyrite::memory::heap;
 use pyrite::task::executor::{self, Executor};
 use pyrite::task::timer::{self, Interval};
 use pyrite::{println, time};
@@ -23,11 +29,17 @@ pyrite::test_kernel!(
     sleep_is_accurate_to_one_tick,
     interval_ticks_without_drift,
     idle_executor_halts_and_loses_nothing,
+    dropped_sleeps_leave_nothing_behind,
 );
 
 fn ten_thousand_tasks_complete_in_spawn_order() {
     let order = Arc::new(Mutex::new(Vec::with_capacity(10_000)));
     let mut executor = Executor::new();
+    let room = executor.ready_capacity();
+    assert!(
+        room < executor::ready_room(100),
+        "an empty executor reserves {room}"
+    );
     let start = pyrite::arch::read_tsc();
     for i in 0..10_000u32 {
         let order = Arc::clone(&order);
@@ -42,6 +54,7 @@ fn ten_thousand_tasks_complete_in_spawn_order() {
         "tasks ran out of order"
     );
     assert_eq!(stats.polls, 10_000, "each task polled exactly once");
+    assert!(executor.ready_capacity() >= executor::ready_room(10_000));
     assert_eq!(executor.task_count(), 0);
     println!(
         "  10 000 tasks spawned and completed in {} ms ({} tasks/s)",
@@ -155,4 +168,74 @@ fn idle_executor_halts_and_loses_nothing() {
     assert!(stats.polls <= 6, "{} polls", stats.polls);
     // The CPU slept through the ticks in between.
     assert!(stats.halts as u64 >= elapsed - 2, "{} halts", stats.halts);
+}
+
+/// A waker that counts its wakes.
+struct CountWakes(AtomicU64);
+
+impl Wake for CountWakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// 10 000 sleeps polled once (so each registers its waker) and dropped
+/// before they fire: one at a time, then all at once. The sleeper count
+/// and the heap come back to where they were, no clone of the waker is
+/// kept, and none is woken once its deadline passes.
+fn dropped_sleeps_leave_nothing_behind() {
+    let counter = Arc::new(CountWakes(AtomicU64::new(0)));
+    let waker = Waker::from(Arc::clone(&counter));
+    let mut context = Context::from_waker(&waker);
+    let before = heap::stats();
+    assert_eq!(timer::sleeper_count(), 0);
+    // An hour away: none fires while the test runs, however slow.
+    let far = ticks::ticks() + 3600 * u64::from(ticks::TIMER_HZ);
+    for _ in 0..10_000 {
+        let mut sleep = Box::pin(timer::sleep_until(far));
+        assert!(sleep.as_mut().poll(&mut context).is_pending());
+        assert_eq!(timer::sleeper_count(), 1);
+    }
+    let mut sleeps: Vec<_> = (0..10_000)
+        .map(|i| Box::pin(timer::sleep_until(far + i % 7)))
+        .collect();
+    for sleep in &mut sleeps {
+        assert!(sleep.as_mut().poll(&mut context).is_pending());
+    }
+    assert_eq!(timer::sleeper_count(), 10_000);
+    let peak = heap::stats().in_use;
+    // Dropped out of deadline order.
+    while !sleeps.is_empty() {
+        let i = sleeps.len() / 2;
+        drop(sleeps.swap_remove(i));
+    }
+    drop(sleeps);
+    assert_eq!(timer::sleeper_count(), 0);
+    assert_eq!(Arc::strong_count(&counter), 2, "a waker clone was kept");
+    let after = heap::stats();
+    println!(
+        "  heap: {} bytes in {} blocks before, {} with 10 000 sleepers, {} in {} after",
+        before.in_use, before.live, peak, after.in_use, after.live
+    );
+    assert_eq!(
+        (after.in_use, after.live),
+        (before.in_use, before.live),
+        "heap not back to where it was"
+    );
+    // Sleeps due in a few ticks, dropped before the timer task runs: once
+    // their ticks have passed, nothing is left to wake.
+    let soon = ticks::ticks() + 3;
+    for _ in 0..1_000 {
+        let mut sleep = Box::pin(timer::sleep_until(soon));
+        let _ = sleep.as_mut().poll(&mut context);
+    }
+    let mut executor = Executor::new();
+    executor::spawn("timers", timer::run_timers()).unwrap();
+    let end = soon + 5;
+    executor.run_until(|| ticks::ticks() >= end);
+    assert_eq!(
+        counter.0.load(Ordering::SeqCst),
+        0,
+        "a dropped sleep was woken"
+    );
 }

@@ -247,8 +247,96 @@ def reboot_resets_the_machine():
         # QEMU runs with -no-reboot: a reset ends it with status 0.
         status = m.wait_exit(20)
         assert status == 0, f"QEMU status {status}:\n{m.text()[-500:]}"
-        assert "rebooting..." in m.text()
+        assert "rebooting... the machine restarts now" in m.text()
         assert "triple fault" not in m.text(), "the reset line did not work"
+
+
+@system_test
+def ctrl_c_cancels_a_long_sleep_on_either_console():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        for console in ("keyboard", "serial"):
+            prompts = m.text().count(PROMPT)
+            echoes = m.text().count(PROMPT + "sleep 3600\n")
+            if console == "keyboard":
+                m.type_line("sleep 3600")
+            else:
+                m.send_serial(b"sleep 3600\r")
+            assert wait_for_count(m, PROMPT + "sleep 3600\n", echoes + 1), m.text()[-500:]
+            time.sleep(0.5)
+            assert m.text().count(PROMPT) == prompts, f"{console}: sleep 3600 ended early"
+            if console == "keyboard":
+                m.type_text(["e", "c", "h", "o", "spc", "k", "e", "p", "t"])
+            start = time.monotonic()
+            if console == "keyboard":
+                m.send_key("ctrl", "c")
+            else:
+                m.send_serial(b"\x03")
+            assert wait_for_count(m, PROMPT, prompts + 1, timeout=10), \
+                f"{console}: Ctrl-C did not cancel sleep 3600:\n{m.text()[-500:]}"
+            took = time.monotonic() - start
+            print(f"    {console}: prompt back {took:.2f} s after Ctrl-C")
+            assert took < 5, took
+            if console == "keyboard":
+                # What was typed before Ctrl-C waits in the editor.
+                assert m.text().endswith("^C\n" + PROMPT + "echo kept"), m.text()[-500:]
+                m.send_key("ret")
+                assert wait_for_count(m, "\nkept\n", 1), m.text()[-500:]
+        text = m.text()
+        assert text.count("sleep 3600\n^C\n" + PROMPT) == 2, text[-500:]
+        assert "slept" not in text, text[-500:]
+        m.type_line("echo alive")
+        assert wait_for_count(m, "\nalive\n", 1), m.text()[-500:]
+
+
+@system_test
+def keys_typed_during_a_command_run_after_it():
+    """More keys than the keyboard's scancode queue holds (two scancodes a
+    key), typed while `sleep` runs: the shell keeps them all and runs the
+    line once the sleep is over."""
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        m.send_serial(b"sleep 6\r")
+        assert wait_for_count(m, PROMPT + "sleep 6\n", 1), m.text()[-500:]
+        start = time.monotonic()
+        word = "k" * 150  # 156 keys, 312 scancodes: more than the queue's 255
+        for key in ["e", "c", "h", "o", "spc"] + list(word) + ["ret"]:
+            m.command("send-key", keys=[{"type": "qcode", "data": key}], **{"hold-time": 1})
+            time.sleep(0.02)  # QEMU's own PS/2 buffer is small: a steady typist
+        typed = time.monotonic() - start
+        assert "slept" not in m.text(), f"typing took {typed:.2f} s: longer than the sleep"
+        got = wait_for_count(m, "\n" + word + "\n", 1, timeout=30)
+        assert got, m.text()[-800:].replace(word, f"<{len(word)} k>")
+        text = m.text()
+        # Not echoed while the sleep ran: the line shows under the next prompt.
+        assert "sleep 6\nslept 60" in text, text[-800:]
+        assert "(6000 ms asked)\n" + PROMPT + "echo " + word + "\n" + word + "\n" + PROMPT in text, \
+            text[-800:]
+        print(f"    {len(word) + 6} keys typed in {typed:.2f} s during sleep 6 all ran after it")
+
+
+@system_test
+def halt_says_how_to_quit_and_stops_with_interrupts_off():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        m.type_line("halt")
+        assert m.wait_for("Ctrl-A then X", 20) is not None, m.text()[-500:]
+        text = m.text()
+        assert "halt\nPyrite has halted: it is now safe to turn the machine off.\n" in text, text[-500:]
+        screen = "\n".join(m.vga_text_line(row) for row in range(25))
+        assert "Pyrite has halted" in screen, screen
+        time.sleep(1)
+        # Halted, not reset (QEMU runs with -no-reboot) and not running on.
+        assert m.running(), "QEMU exited: the machine reset instead of halting"
+        registers = m.monitor("info registers")
+        rflags = int(registers.split("RFL=")[1].split()[0], 16)
+        assert rflags & 0x200 == 0, f"interrupts still enabled: RFL={rflags:#x}"
+        assert "HLT=1" in registers, registers
+        # Keys reach nothing any more.
+        m.type_line("echo still here")
+        m.send_serial(b"echo still here\r")
+        time.sleep(1)
+        assert "still here" not in m.text() and m.text().count(PROMPT) == 1, m.text()[-300:]
 
 
 @system_test

@@ -1,8 +1,16 @@
-//! The executor: a map of tasks, a bounded lock-free queue of woken task
-//! ids, and a waker per task that pushes its id into the queue. Waking
-//! never blocks or allocates, so interrupt handlers may wake tasks. A task
-//! is queued at most once until it is polled, so the queue never overflows
-//! while the number of tasks stays within [`MAX_TASKS`].
+//! The executor: a map of tasks, a bounded queue of woken task ids, and a
+//! waker per task that pushes its id into the queue. Waking never
+//! allocates, so interrupt handlers may wake tasks. A task is queued at
+//! most once until it is polled.
+//!
+//! The queue is sized to the tasks the executor holds, with a quarter more
+//! (and a few) as room for stale ids: a task that woke itself and then
+//! finished leaves its id behind until it is drained, and so does the
+//! waker of a finished task that someone still holds and wakes. It grows
+//! when the executor adopts a spawned task, in task code, before the task
+//! has a waker: never in a waker, so never in an interrupt handler. Should
+//! it fill up all the same, the wake is not lost: the executor notices the
+//! overflow and polls every task once (a spurious poll is harmless).
 //!
 //! When no task is ready the executor halts the CPU without losing a
 //! wake-up: it checks the queue with interrupts off and enables them only
@@ -16,8 +24,10 @@ use core::future::Future;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::task::{Context, Waker};
 
-use crossbeam_queue::ArrayQueue;
 use spin::Mutex;
+
+use super::ready::ReadyQueue;
+pub use super::ready::ready_room;
 
 use super::{TABLE, Task, TaskId, TaskInfo};
 
@@ -78,17 +88,13 @@ pub fn counts() -> TaskCounts {
 struct TaskWaker {
     id: TaskId,
     queued: AtomicBool,
-    ready: Arc<ArrayQueue<TaskId>>,
+    ready: Arc<ReadyQueue>,
 }
 
 impl TaskWaker {
     fn queue(&self) {
         if !self.queued.swap(true, Ordering::AcqRel) {
-            // Each live task is queued at most once, and the queue holds a
-            // quarter more than MAX_TASKS: room for stale ids of tasks that
-            // ended after waking themselves and are not yet drained.
-            let pushed = self.ready.push(self.id);
-            debug_assert!(pushed.is_ok(), "ready queue full");
+            self.ready.push(self.id);
         }
     }
 }
@@ -111,7 +117,7 @@ struct Entry {
 /// Runs tasks.
 pub struct Executor {
     tasks: BTreeMap<TaskId, Entry>,
-    ready: Arc<ArrayQueue<TaskId>>,
+    ready: Arc<ReadyQueue>,
 }
 
 impl Executor {
@@ -119,7 +125,7 @@ impl Executor {
     pub fn new() -> Self {
         Self {
             tasks: BTreeMap::new(),
-            ready: Arc::new(ArrayQueue::new(MAX_TASKS + MAX_TASKS / 4)),
+            ready: Arc::new(ReadyQueue::new()),
         }
     }
 
@@ -129,6 +135,8 @@ impl Executor {
             let Some(task) = SPAWNED.lock().pop_front() else {
                 return;
             };
+            // Room for this task's wake before it has a waker to wake.
+            self.ready.reserve(ready_room(self.tasks.len() + 1));
             let waker = Arc::new(TaskWaker {
                 id: task.id,
                 queued: AtomicBool::new(false),
@@ -152,7 +160,14 @@ impl Executor {
     pub fn run_ready(&mut self) -> usize {
         let mut polls = 0;
         self.adopt_spawned();
-        while let Some(id) = self.ready.pop() {
+        loop {
+            let Some(id) = self.ready.pop() else {
+                if self.ready.take_overflow() {
+                    self.queue_all();
+                    continue;
+                }
+                return polls;
+            };
             let Some(entry) = self.tasks.get_mut(&id) else {
                 continue; // finished already; a stale wake
             };
@@ -172,12 +187,25 @@ impl Executor {
             }
             self.adopt_spawned();
         }
-        polls
+    }
+
+    /// After an overflow some wake is missing from the queue: queue every
+    /// task once. The queue is empty now and has room for them all.
+    fn queue_all(&self) {
+        for entry in self.tasks.values() {
+            entry.waker.queued.store(false, Ordering::Release);
+            entry.waker.queue();
+        }
+    }
+
+    /// How many ids the ready queue has room for now.
+    pub fn ready_capacity(&self) -> usize {
+        self.ready.capacity()
     }
 
     /// Whether nothing is queued to run.
     pub fn idle(&self) -> bool {
-        self.ready.is_empty() && SPAWNED.lock().is_empty()
+        self.ready.is_empty() && !self.ready.overflowed() && SPAWNED.lock().is_empty()
     }
 
     /// How many tasks this executor holds.
@@ -340,5 +368,92 @@ mod tests {
         waker_slot.lock().unwrap().as_ref().unwrap().wake_by_ref();
         assert_eq!(executor.run_ready(), 1);
         assert_eq!(executor.task_count(), 0);
+    }
+
+    /// A task that stays pending until `go` is set, counting its polls and
+    /// keeping its latest waker in `slot`.
+    fn waiter(
+        go: Arc<AtomicBool>,
+        slot: Arc<StdMutex<Option<Waker>>>,
+        polls: Arc<AtomicU64>,
+    ) -> impl Future<Output = ()> + Send {
+        core::future::poll_fn(move |cx| {
+            polls.fetch_add(1, Ordering::SeqCst);
+            *slot.lock().unwrap() = Some(cx.waker().clone());
+            if go.load(Ordering::SeqCst) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+
+    #[test]
+    fn the_ready_queue_starts_small_and_grows_with_the_tasks() {
+        let _guard = SERIAL.lock().unwrap();
+        let mut executor = Executor::new();
+        assert!(
+            executor.ready_capacity() < 64,
+            "{}",
+            executor.ready_capacity()
+        );
+        let go = Arc::new(AtomicBool::new(false));
+        let slots: Vec<_> = (0..1000).map(|_| Arc::new(StdMutex::new(None))).collect();
+        let polls = Arc::new(AtomicU64::new(0));
+        for slot in &slots {
+            spawn("w", waiter(go.clone(), slot.clone(), polls.clone())).unwrap();
+        }
+        assert_eq!(executor.run_ready(), 1000);
+        assert!(executor.ready_capacity() >= ready_room(1000));
+        // Every task woken at once fits, and each runs once more.
+        go.store(true, Ordering::SeqCst);
+        for slot in &slots {
+            slot.lock().unwrap().as_ref().unwrap().wake_by_ref();
+        }
+        assert!(!executor.ready.overflowed());
+        assert_eq!(executor.run_ready(), 1000);
+        assert_eq!(executor.task_count(), 0);
+    }
+
+    #[test]
+    fn a_full_ready_queue_loses_no_wake() {
+        let _guard = SERIAL.lock().unwrap();
+        let mut executor = Executor::new();
+        let (go, slot, polls) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(StdMutex::new(None)),
+            Arc::new(AtomicU64::new(0)),
+        );
+        spawn("waiter", waiter(go.clone(), slot.clone(), polls.clone())).unwrap();
+        executor.run_ready();
+        // Tasks that finish at once but leave their wakers with someone,
+        // ten at a time: the queue stays sized for about a dozen tasks.
+        let kept: Arc<StdMutex<Vec<Waker>>> = Arc::new(StdMutex::new(Vec::new()));
+        for _ in 0..20 {
+            for _ in 0..10 {
+                let kept = Arc::clone(&kept);
+                spawn(
+                    "brief",
+                    core::future::poll_fn(move |cx| {
+                        kept.lock().unwrap().push(cx.waker().clone());
+                        Poll::Ready(())
+                    }),
+                )
+                .unwrap();
+            }
+            executor.run_ready();
+        }
+        assert!(executor.ready_capacity() < 200);
+        // 200 stale wakes fill the queue; the waiter's wake comes last.
+        for waker in kept.lock().unwrap().iter() {
+            waker.wake_by_ref();
+        }
+        go.store(true, Ordering::SeqCst);
+        slot.lock().unwrap().as_ref().unwrap().wake_by_ref();
+        assert!(executor.ready.overflowed());
+        assert!(!executor.idle());
+        assert_eq!(executor.run_ready(), 1, "the waiter ran once more");
+        assert_eq!(executor.task_count(), 0);
+        assert_eq!(polls.load(Ordering::SeqCst), 2);
     }
 }

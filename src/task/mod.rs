@@ -5,6 +5,7 @@
 
 pub mod executor;
 pub mod input;
+mod ready;
 pub mod shell;
 pub mod timer;
 

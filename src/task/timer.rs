@@ -1,15 +1,19 @@
 //! Timer futures: [`sleep`], [`sleep_until`] and [`Interval`].
 //!
-//! Sleepers wait in a queue ordered by deadline. The timer interrupt only
+//! Sleepers wait in a map ordered by deadline. The timer interrupt only
 //! compares the tick count with the earliest deadline and, once it has
 //! come, wakes the timer task ([`run_timers`]), which wakes the sleepers
 //! whose time has come. Sleeping tasks cost nothing while they sleep; the
-//! interrupt never touches the queue (no lock, no allocation there).
+//! interrupt never touches the map (no lock, no allocation there).
+//!
+//! A [`Sleep`] dropped before it fires (a cancelled command, a race lost)
+//! takes its entry out of the map, so no waker of a task that may be gone
+//! is kept, or woken, after it.
 
-use alloc::collections::BinaryHeap;
-use core::cmp::{Ordering, Reverse};
+use alloc::collections::BTreeMap;
 use core::future::{Future, poll_fn};
 use core::pin::Pin;
+use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::{Context, Poll, Waker};
 use core::time::Duration;
 
@@ -17,34 +21,35 @@ use spin::Mutex;
 
 use crate::interrupts::timer::{self, DEADLINE_WAKER, TIMER_HZ};
 
-struct Sleeper {
+/// A sleeper's place in the map: its deadline, then a number that makes
+/// sleepers with the same deadline distinct (and keeps them in the order
+/// they started sleeping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SleeperKey {
     deadline: u64,
-    waker: Waker,
-}
-
-impl PartialEq for Sleeper {
-    fn eq(&self, other: &Self) -> bool {
-        self.deadline == other.deadline
-    }
-}
-impl Eq for Sleeper {}
-impl PartialOrd for Sleeper {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Sleeper {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.deadline.cmp(&other.deadline)
-    }
+    serial: u64,
 }
 
 /// Sleepers by earliest deadline. Only task code touches it.
-static SLEEPERS: Mutex<BinaryHeap<Reverse<Sleeper>>> = Mutex::new(BinaryHeap::new());
+static SLEEPERS: Mutex<BTreeMap<SleeperKey, Waker>> = Mutex::new(BTreeMap::new());
 
-/// Tells the interrupt the earliest deadline in `sleepers`.
-fn publish_next(sleepers: &BinaryHeap<Reverse<Sleeper>>) {
-    timer::set_next_deadline(sleepers.peek().map_or(u64::MAX, |s| s.0.deadline));
+/// Tells the interrupt the earliest deadline in `sleepers`. An empty map
+/// gives back its last node, so that a burst of sleepers leaves nothing
+/// allocated behind it.
+fn publish_next(sleepers: &mut BTreeMap<SleeperKey, Waker>) {
+    if sleepers.is_empty() {
+        *sleepers = BTreeMap::new();
+    }
+    timer::set_next_deadline(
+        sleepers
+            .first_key_value()
+            .map_or(u64::MAX, |(k, _)| k.deadline),
+    );
+}
+
+/// How many sleepers wait for their deadline.
+pub fn sleeper_count() -> usize {
+    SLEEPERS.lock().len()
 }
 
 /// Ticks to wait so that at least `duration` passes (rounded up).
@@ -53,10 +58,43 @@ pub fn ticks_for(duration: Duration) -> u64 {
     duration.as_nanos().div_ceil(tick_nanos) as u64
 }
 
-/// A future that completes at a tick.
+/// A future that completes at a tick. Dropping it before then cancels it.
 pub struct Sleep {
     deadline: u64,
-    registered: bool,
+    /// Its entry in [`SLEEPERS`], once polled and until woken or dropped.
+    registered: Option<SleeperKey>,
+}
+
+impl Sleep {
+    /// Puts this sleep's waker in the map, or refreshes it there if it was
+    /// polled with another waker since (the future moved to another task).
+    /// Returns false when the timer task has already taken the entry: the
+    /// deadline has come.
+    fn register(&mut self, waker: &Waker) -> bool {
+        let mut sleepers = SLEEPERS.lock();
+        match self.registered {
+            None => {
+                static SERIAL: AtomicU64 = AtomicU64::new(0);
+                let key = SleeperKey {
+                    deadline: self.deadline,
+                    serial: SERIAL.fetch_add(1, Ordering::Relaxed),
+                };
+                sleepers.insert(key, waker.clone());
+                self.registered = Some(key);
+                publish_next(&mut sleepers);
+                true
+            }
+            Some(key) => match sleepers.get_mut(&key) {
+                Some(stored) => {
+                    if !stored.will_wake(waker) {
+                        stored.clone_from(waker);
+                    }
+                    true
+                }
+                None => false,
+            },
+        }
+    }
 }
 
 impl Future for Sleep {
@@ -66,22 +104,30 @@ impl Future for Sleep {
         if timer::ticks() >= self.deadline {
             return Poll::Ready(());
         }
-        if !self.registered {
-            self.registered = true;
-            let mut sleepers = SLEEPERS.lock();
-            sleepers.push(Reverse(Sleeper {
-                deadline: self.deadline,
-                waker: cx.waker().clone(),
-            }));
-            publish_next(&sleepers);
-            drop(sleepers);
-            // A tick between the check above and the publication saw the old
-            // deadline: look again rather than wait a tick more.
-            if timer::ticks() >= self.deadline {
-                return Poll::Ready(());
-            }
+        let first = self.registered.is_none();
+        if !self.register(cx.waker()) {
+            // Taken by the timer task: its tick has come (the check above
+            // raced with the interrupt).
+            return Poll::Ready(());
+        }
+        // A tick between the check above and the publication saw the old
+        // deadline: look again rather than wait a tick more.
+        if first && timer::ticks() >= self.deadline {
+            return Poll::Ready(());
         }
         Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(key) = self.registered.take() {
+            let mut sleepers = SLEEPERS.lock();
+            // Absent if the timer task already took it to wake it.
+            if sleepers.remove(&key).is_some() {
+                publish_next(&mut sleepers);
+            }
+        }
     }
 }
 
@@ -89,7 +135,7 @@ impl Future for Sleep {
 pub fn sleep_until(deadline: u64) -> Sleep {
     Sleep {
         deadline,
-        registered: false,
+        registered: None,
     }
 }
 
@@ -123,6 +169,16 @@ impl Interval {
     }
 }
 
+/// Takes out the earliest sleeper if its deadline is `now` or before.
+fn pop_due(now: u64) -> Option<Waker> {
+    let mut sleepers = SLEEPERS.lock();
+    let (key, _) = sleepers.first_key_value()?;
+    if key.deadline > now {
+        return None;
+    }
+    sleepers.pop_first().map(|(_, waker)| waker)
+}
+
 /// Wakes sleepers whose deadline has come. Runs forever as a task.
 pub async fn run_timers() {
     loop {
@@ -131,15 +187,14 @@ pub async fn run_timers() {
             // wakes the registered waker, so none is lost.
             DEADLINE_WAKER.register(cx.waker());
             let now = timer::ticks();
-            let mut sleepers = SLEEPERS.lock();
             let mut woke = false;
-            while sleepers.peek().is_some_and(|s| s.0.deadline <= now) {
-                if let Some(Reverse(sleeper)) = sleepers.pop() {
-                    sleeper.waker.wake();
-                    woke = true;
-                }
+            // One at a time, and woken outside the lock: a waker may do
+            // anything, even drop a Sleep.
+            while let Some(waker) = pop_due(now) {
+                waker.wake();
+                woke = true;
             }
-            publish_next(&sleepers);
+            publish_next(&mut SLEEPERS.lock());
             if woke { Poll::Ready(()) } else { Poll::Pending }
         })
         .await;
@@ -158,5 +213,60 @@ mod tests {
         assert_eq!(ticks_for(tick), 1);
         assert_eq!(ticks_for(tick + Duration::from_nanos(1)), 2);
         assert_eq!(ticks_for(Duration::from_secs(1)), u64::from(TIMER_HZ));
+    }
+
+    /// Counts its wakes.
+    struct CountWakes(std::sync::atomic::AtomicUsize);
+
+    impl alloc::task::Wake for CountWakes {
+        fn wake(self: alloc::sync::Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_dropped_sleep_takes_its_waker_out_and_a_moved_one_follows() {
+        use alloc::sync::Arc;
+        let (first, second) = (
+            Arc::new(CountWakes(0.into())),
+            Arc::new(CountWakes(0.into())),
+        );
+        let (waker1, waker2) = (
+            Waker::from(Arc::clone(&first)),
+            Waker::from(Arc::clone(&second)),
+        );
+        // The host's tick count stays 0: these never fire.
+        let mut sleep = alloc::boxed::Box::pin(sleep_until(1_000));
+        assert!(
+            sleep
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker1))
+                .is_pending()
+        );
+        assert_eq!(sleeper_count(), 1);
+        assert_eq!(Arc::strong_count(&first), 3, "the map holds a clone");
+        // Polled from another task: the map now holds that task's waker.
+        assert!(
+            sleep
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker2))
+                .is_pending()
+        );
+        assert_eq!(sleeper_count(), 1);
+        assert_eq!(
+            (Arc::strong_count(&first), Arc::strong_count(&second)),
+            (2, 3)
+        );
+        drop(sleep);
+        assert_eq!(sleeper_count(), 0);
+        assert_eq!(
+            Arc::strong_count(&second),
+            2,
+            "the waker left with the sleep"
+        );
+        assert_eq!(
+            first.0.load(Ordering::SeqCst) + second.0.load(Ordering::SeqCst),
+            0
+        );
     }
 }

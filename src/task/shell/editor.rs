@@ -1,10 +1,16 @@
 //! The shell's line editor: printable characters, backspace, enter, Ctrl-C
 //! and a history browsed with up and down. Pure logic: it returns the text
 //! to print, so it is tested on the host.
+//!
+//! A line holds at most [`MAX_LINE`] characters. The first key that does
+//! not fit says so on a line of its own and shows the line again under a
+//! new prompt; further keys are dropped quietly until the line is shorter
+//! again.
 
 use alloc::collections::VecDeque;
 use alloc::string::String;
 
+use super::PROMPT;
 use super::keys::Key;
 
 /// The longest line accepted.
@@ -28,6 +34,8 @@ pub struct LineEditor {
     history: VecDeque<String>,
     /// The history entry shown, counted from the newest (0).
     browsing: Option<usize>,
+    /// The user was told that the line is full.
+    told_full: bool,
 }
 
 impl LineEditor {
@@ -63,6 +71,13 @@ impl LineEditor {
                 if self.line.chars().count() < MAX_LINE {
                     self.line.push(c);
                     edit.echo.push(c);
+                } else if !self.told_full {
+                    self.told_full = true;
+                    edit.echo = alloc::format!(
+                        "\n(the line is full: at most {MAX_LINE} characters; \
+                         Enter runs it, Backspace erases)\n{PROMPT}{}",
+                        self.line
+                    );
                 }
             }
             Key::Backspace => {
@@ -107,6 +122,9 @@ impl LineEditor {
                 }
                 None => {}
             },
+        }
+        if self.line.chars().count() < MAX_LINE {
+            self.told_full = false;
         }
         edit
     }
@@ -161,13 +179,31 @@ mod tests {
     }
 
     #[test]
-    fn long_lines_stop_at_the_limit_and_cancel_clears() {
+    fn a_full_line_says_so_once_and_cancel_clears() {
         let mut editor = LineEditor::new();
-        let echo = type_str(&mut editor, &"a".repeat(MAX_LINE + 10));
-        assert_eq!(echo.len(), MAX_LINE);
-        assert_eq!(editor.line().len(), MAX_LINE);
+        let full = "a".repeat(MAX_LINE);
+        assert_eq!(type_str(&mut editor, &full), full);
+        // The first key too many: a notice, then the line again.
+        let echo = editor.key(Key::Char('b')).echo;
+        let notice = std::format!("\n(the line is full: at most {MAX_LINE} characters;");
+        assert!(echo.starts_with(&notice), "{echo:?}");
+        assert!(
+            echo.ends_with(&std::format!(")\n{PROMPT}{full}")),
+            "{echo:?}"
+        );
+        assert_eq!(echo.matches('\n').count(), 2, "one line of notice");
+        // Further keys are dropped without another notice.
+        assert_eq!(type_str(&mut editor, "cde"), "");
+        assert_eq!(editor.line(), full);
+        // Shorter again, then full again: told again.
+        editor.key(Key::Backspace);
+        assert_eq!(type_str(&mut editor, "x"), "x");
+        assert!(editor.key(Key::Char('y')).echo.contains("the line is full"));
         let edit = editor.key(Key::Cancel);
         assert_eq!(edit.line.as_deref(), Some(""));
         assert_eq!(editor.line(), "");
+        // A new line starts quiet and is told again when it fills.
+        let echo = type_str(&mut editor, &"z".repeat(MAX_LINE + 1));
+        assert_eq!(echo.matches("the line is full").count(), 1);
     }
 }

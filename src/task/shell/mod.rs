@@ -1,17 +1,21 @@
 //! The shell: a prompt on the screen and the serial console, a line editor
 //! fed by both the PS/2 keyboard and the serial port, and the commands in
 //! [`command::COMMANDS`]. Mistakes get a one-line error and a new prompt.
+//! A command runs in the [`foreground`]: Ctrl-C on either console stops
+//! it, and keys typed meanwhile are kept for the editor.
 
 pub mod command;
 pub mod editor;
+pub mod foreground;
 pub mod keys;
 
-use futures_util::StreamExt;
-use futures_util::stream;
+use futures_util::stream::{self, Stream};
+use futures_util::{StreamExt, pin_mut};
 
 use self::command::{COMMANDS, Command, ParseError};
 use self::editor::LineEditor;
-use self::keys::SerialKeys;
+use self::foreground::{KeySource, Outcome, TYPE_AHEAD, TypeAhead};
+use self::keys::{Key, SerialKeys};
 use super::executor;
 use super::input;
 use super::timer::{self as task_timer, Interval};
@@ -25,31 +29,75 @@ use crate::{arch, console, print, println};
 /// What the prompt says.
 pub const PROMPT: &str = "pyrite> ";
 
+/// What `halt` says before it stops the CPU: what happened, and how to
+/// get out of QEMU, which keeps running around a halted machine.
+pub const HALTED: &str = "Pyrite has halted: it is now safe to turn the machine off.\n\
+    (In QEMU: close its window, or press Ctrl-A then X where it runs in a terminal.)";
+
 enum Input {
     Scancode(u8),
     Serial(u8),
 }
 
+/// Keys from both consoles: the PS/2 keyboard's scancodes and the serial
+/// port's bytes, each through its decoder.
+struct ConsoleKeys<S> {
+    inputs: S,
+    keyboard: KeyDecoder,
+    serial: SerialKeys,
+}
+
+impl<S: Stream<Item = Input> + Unpin> KeySource for ConsoleKeys<S> {
+    /// Cancel-safe: its only wait is for the next byte, and a byte taken is
+    /// decoded before anything else can happen.
+    async fn next_key(&mut self) -> Option<Key> {
+        loop {
+            let key = match self.inputs.next().await? {
+                Input::Scancode(code) => self.keyboard.decode(code).and_then(keys::from_keyboard),
+                Input::Serial(byte) => self.serial.feed(byte),
+            };
+            if key.is_some() {
+                return key;
+            }
+        }
+    }
+}
+
 /// The shell task: reads keys from both consoles forever.
 pub async fn run() {
-    let mut keyboard = KeyDecoder::new();
-    let mut serial_keys = SerialKeys::new();
-    let mut editor = LineEditor::new();
-    let mut inputs = stream::select(
+    let inputs = stream::select(
         input::scancodes().map(Input::Scancode),
         input::serial_bytes().map(Input::Serial),
     );
+    pin_mut!(inputs);
+    let mut keys = ConsoleKeys {
+        inputs,
+        keyboard: KeyDecoder::new(),
+        serial: SerialKeys::new(),
+    };
+    let mut editor = LineEditor::new();
+    let mut ahead = TypeAhead::new();
     print!("{PROMPT}");
-    while let Some(input) = inputs.next().await {
-        let key = match input {
-            Input::Scancode(code) => keyboard.decode(code).and_then(keys::from_keyboard),
-            Input::Serial(byte) => serial_keys.feed(byte),
+    loop {
+        let key = match ahead.pop() {
+            Some(key) => key,
+            None => match keys.next_key().await {
+                Some(key) => key,
+                None => return,
+            },
         };
-        let Some(key) = key else { continue };
         let edit = editor.key(key);
         print!("{}", edit.echo);
         if let Some(line) = edit.line {
-            execute(&line).await;
+            if foreground::run(execute(&line), &mut keys, &mut ahead).await == Outcome::Cancelled {
+                println!("^C");
+            }
+            if let Some(dropped) = ahead.take_dropped() {
+                println!(
+                    "({dropped} keys typed during the command were dropped: \
+                     at most {TYPE_AHEAD} are kept)"
+                );
+            }
             print!("{PROMPT}");
         }
     }
@@ -76,6 +124,7 @@ async fn run_command(command: Command<'_>) {
                 };
                 println!("  {usage:<14} {}", c.about);
             }
+            println!("Ctrl-C stops a running command; keys typed meanwhile are kept.");
         }
         Command::Echo(text) => println!("{text}"),
         Command::Clear => console::clear(),
@@ -103,7 +152,7 @@ async fn run_command(command: Command<'_>) {
             );
         }
         Command::Reboot => {
-            println!("rebooting...");
+            println!("rebooting... the machine restarts now");
             ps2::pulse_reset_line();
             // Give the controller a moment, then force it.
             task_timer::sleep(core::time::Duration::from_millis(100)).await;
@@ -111,7 +160,8 @@ async fn run_command(command: Command<'_>) {
             arch::triple_fault();
         }
         Command::Halt => {
-            println!("halted: it is now safe to turn off the machine");
+            println!("{HALTED}");
+            // Interrupts off: no key, tick or task runs after this.
             arch::halt_forever();
         }
     }
