@@ -274,6 +274,48 @@ def keyboard_flood_is_survived_and_drops_are_reported():
         assert wait_for_count(m, "\nalive\n", 1), text[-500:]
 
 
+def screen_text(machine):
+    """The VGA text screen, one line per row."""
+    return "\n".join(machine.vga_text_line(row) for row in range(25))
+
+
+def wait_for_screen(machine, needle, timeout=20):
+    """Waits until `needle` shows on the VGA text screen; returns the screen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        screen = screen_text(machine)
+        if needle in screen or time.monotonic() > deadline:
+            return screen
+        time.sleep(0.2)
+
+
+@system_test
+def a_stalled_serial_line_does_not_stop_the_kernel():
+    # COM1's client connects before the guest starts and reads nothing: the
+    # guest's output backs up from the boot log on.
+    with qemu.Machine(ISO, firmware="bios", serial="socket") as m:
+        screen = wait_for_screen(m, PROMPT.rstrip(), BOOT_TIMEOUT)
+        assert READY in screen and PROMPT.rstrip() in screen, f"no prompt on the screen:\n{screen}"
+        for _ in range(20):
+            m.type_line("help")
+        m.type_line("irq")
+        m.type_line("echo still here")
+        screen = wait_for_screen(m, "\nstill here\n", 60)
+        assert "\nstill here\n" in screen, f"the shell stopped answering:\n{screen}"
+        dropped = [line for line in screen.splitlines() if line.startswith("serial output: ")]
+        assert dropped and int(dropped[-1].split()[2]) > 0, f"no output counted as dropped:\n{screen}"
+        print(f"    while stalled: {dropped[-1]}")
+        # The terminal reads again: output resumes, with one line saying what was lost.
+        m.start_reading_serial()
+        notice = "bytes of output dropped while the line was stalled"
+        assert m.wait_for(notice, 30) is not None, f"no notice on serial:\n{m.text()[-1500:]}"
+        m.type_line("echo resumed")
+        assert wait_for_count(m, "\nresumed\n", 1, timeout=30), m.text()[-1500:]
+        text = m.text()
+        assert text.count(notice) == 1, text[-3000:]
+        print("    " + text[:text.index(notice)].rsplit("serial: ", 1)[1] + notice)
+
+
 def usable_mib(log):
     value, unit = log.split("usable memory: ")[1].split()[:2]
     return float(value) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[unit]

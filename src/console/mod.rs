@@ -163,7 +163,8 @@ pub fn write_coloured(colour: Option<ColourCode>, args: fmt::Arguments<'_>) {
 }
 
 /// Releases the console locks whatever holds them, so a panic report gets
-/// through even if the panic struck while printing.
+/// through even if the panic struck while printing, and sends serial output
+/// synchronously (with a bounded wait per burst) from then on.
 ///
 /// # Safety
 /// Only for the panic path: the holder of a lock must never run again
@@ -174,6 +175,8 @@ pub unsafe fn force_unlock() {
         COM1.force_unlock();
         SCREEN.force_unlock();
     }
+    // No interrupt will drain serial output any more: poll, bounded.
+    crate::drivers::serial::enter_last_words();
 }
 
 /// Prints to the console (screen and serial).

@@ -60,7 +60,7 @@ pub fn init(options: IdtOptions) -> Result<(), InterruptError> {
             false
         }
     };
-    let serial = serial::enable_receive_interrupt();
+    let serial = serial::enable_interrupts();
     let irqs = [
         Some(pic::IRQ_TIMER),
         keyboard.then_some(pic::IRQ_KEYBOARD),
