@@ -274,6 +274,19 @@ def keyboard_flood_is_survived_and_drops_are_reported():
         assert wait_for_count(m, "\nalive\n", 1), text[-500:]
 
 
+@system_test
+def input_typed_on_serial_during_boot_is_kept():
+    # The line is typed before the firmware runs: its first byte waits in the
+    # UART's receive register (no FIFO yet), the rest in QEMU, until the
+    # kernel sets the UART up. A driver that resets the FIFO without reading
+    # first loses the "e" and runs "cho early bird".
+    with qemu.Machine(ISO, firmware="bios") as m:
+        m.send_serial(b"echo early bird\r")
+        boot_to_prompt(m)
+        assert wait_for_count(m, "\nearly bird\n", 1), m.text()[-800:]
+        assert "unknown command" not in m.text(), m.text()[-800:]
+
+
 def screen_text(machine):
     """The VGA text screen, one line per row."""
     return "\n".join(machine.vga_text_line(row) for row in range(25))

@@ -120,14 +120,16 @@ impl Uart {
             return Err(InitError::NotPresent);
         }
         uart.write(reg::IER, 0);
-        uart.write(reg::LCR, 0);
-        // What arrived before us, and would be lost to the FIFO reset.
-        uart.take_received(RX_PENDING_MAX, &mut received);
         let [low, high] = DIVISOR_115200.to_le_bytes();
         uart.write(reg::LCR, LCR_DLAB);
         uart.write(reg::DATA, low);
         uart.write(reg::IER, high);
         uart.write(reg::LCR, LCR_8N1);
+        // What arrived before us (a key pressed while the machine booted)
+        // would be lost to the FIFO reset, which turning the FIFO on also
+        // does: take it right before, so only a byte landing between these
+        // two instructions can be lost.
+        uart.take_received(RX_PENDING_MAX, &mut received);
         uart.write(reg::IIR_FCR, FCR_ENABLE_AND_CLEAR);
         // IIR bits 7:6 read 11 when the FIFOs really are on (a 16550A).
         if uart.read(reg::IIR_FCR) & 0xC0 == 0xC0 {
