@@ -128,6 +128,24 @@ def command_line_sets_log_level_and_reports_unknown_options():
         iso.unlink()
 
 
+@system_test
+def warnings_are_yellow_on_serial_and_plain_lines_stay_plain():
+    iso = iso_with_options("frobnicate=3")
+    try:
+        with qemu.Machine(iso, firmware="bios") as m:
+            boot_to_ready(m, "BIOS")
+            log = kernel_log(m)
+    finally:
+        iso.unlink()
+    warning = [line for line in log.splitlines() if "unknown kernel option" in line]
+    assert len(warning) == 1, log
+    # The escape wraps the whole line: a search for the text still matches.
+    assert warning[0].startswith("\x1b[33m[") and warning[0].endswith(
+        'WARN  init: unknown kernel option "frobnicate=3" ignored\x1b[0m'), repr(warning[0])
+    plain = [line for line in log.splitlines() if "] INFO " in line]
+    assert plain and all("\x1b" not in line for line in plain), "info lines got colour"
+
+
 PROMPT = "pyrite> "
 
 

@@ -5,6 +5,7 @@
 //! Both locks are taken with interrupts disabled, so an interrupt handler
 //! that prints can never wait on a lock its own CPU holds.
 
+pub mod ansi;
 pub mod logger;
 
 use core::fmt::{self, Write};
@@ -145,11 +146,24 @@ pub fn write_fmt(args: fmt::Arguments<'_>) {
     write_coloured(None, args);
 }
 
-/// Writes formatted text; on the screen in `colour` if given.
+/// Writes formatted text; on the screen in `colour` if given, and on
+/// serial in the matching ANSI colour ([`ansi::serial_colour`]): red for
+/// errors and panics, yellow for warnings.
 pub fn write_coloured(colour: Option<ColourCode>, args: fmt::Arguments<'_>) {
     without_interrupts(|| {
         // Formatting cannot fail on these writers.
-        let _ = COM1.lock().write_fmt(args);
+        let mut serial = COM1.lock();
+        match colour.and_then(ansi::serial_colour) {
+            Some(start) => {
+                let mut lines = ansi::ColourLines::new(&mut *serial, start);
+                let _ = lines.write_fmt(args);
+                let _ = lines.finish();
+            }
+            None => {
+                let _ = serial.write_fmt(args);
+            }
+        }
+        drop(serial);
         if let Some(screen) = SCREEN.lock().as_mut() {
             let previous = screen.colour();
             if let Some(colour) = colour {
