@@ -322,13 +322,14 @@ def keyboard_flood_is_survived_and_drops_are_reported():
 
 @system_test
 def input_typed_on_serial_during_boot_is_kept():
-    # The line is typed before the firmware runs: its first byte waits in the
-    # UART's receive register (no FIFO yet), the rest in QEMU, until the
-    # kernel sets the UART up. A driver that resets the FIFO without reading
-    # first loses the "e" and runs "cho early bird".
+    # A key pressed before the kernel runs waits in the UART's receive
+    # register (no FIFO yet) until the kernel sets the UART up. A driver
+    # that turns the FIFO on (which empties it) without reading first loses
+    # the "e", and the line runs as "cho early bird".
     with qemu.Machine(ISO, firmware="bios") as m:
-        m.send_serial(b"echo early bird\r")
+        m.send_serial(b"e")
         boot_to_prompt(m)
+        m.send_serial(b"cho early bird\r")
         assert wait_for_count(m, "\nearly bird\n", 1), m.text()[-800:]
         assert "unknown command" not in m.text(), m.text()[-800:]
 

@@ -126,9 +126,10 @@ impl Uart {
         uart.write(reg::IER, high);
         uart.write(reg::LCR, LCR_8N1);
         // What arrived before us (a key pressed while the machine booted)
-        // would be lost to the FIFO reset, which turning the FIFO on also
-        // does: take it right before, so only a byte landing between these
-        // two instructions can be lost.
+        // would be lost to the FIFO reset, which turning the FIFO on always
+        // does: take it right before. A byte that lands between these two
+        // instructions (a terminal sending a stream just then) is still
+        // lost; the hardware gives no way to switch without that window.
         uart.take_received(RX_PENDING_MAX, &mut received);
         uart.write(reg::IIR_FCR, FCR_ENABLE_AND_CLEAR);
         // IIR bits 7:6 read 11 when the FIFOs really are on (a 16550A).
