@@ -93,7 +93,7 @@ fn start_devices() -> Result<(), irq::IrqError> {
             false
         }
     };
-    let serial = serial::enable_receive_interrupt();
+    let serial = serial::enable_interrupts();
     if serial {
         irq::register(pic::IRQ_COM1, serial::on_interrupt)?;
         // Input that arrived while the line was masked raised it before the

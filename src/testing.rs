@@ -33,9 +33,12 @@ pub enum QemuExitCode {
     Failed = 0x11,
 }
 
-/// Exits QEMU with `code`. On a machine without the exit device (real
-/// hardware), halts instead.
+/// Exits QEMU with `code`, after sending what the serial output ring still
+/// holds (the last lines say how the test ended). On a machine without the
+/// exit device (real hardware), halts instead.
 pub fn exit_qemu(code: QemuExitCode) -> ! {
+    x86_64::instructions::interrupts::disable();
+    crate::drivers::serial::enter_last_words();
     let mut port = x86_64::instructions::port::Port::<u32>::new(QEMU_EXIT_PORT);
     // SAFETY: writing to port 0xF4 only has an effect under QEMU with the
     // isa-debug-exit device, where it ends the virtual machine.

@@ -102,18 +102,34 @@ class Machine:
     """
 
     def __init__(self, iso, firmware="bios", memory="128M", cpu=None,
-                 media="cdrom", extra=()):
+                 media="cdrom", extra=(), serial="stdio"):
+        """`serial="stdio"` collects COM1's output from the start. With
+        `serial="socket"`, COM1 is a unix socket whose client (this object)
+        connects before the guest starts but reads nothing until
+        `start_reading_serial()`: a terminal that does not read, so the
+        guest's output backs up as on a stalled line."""
+        if serial not in ("stdio", "socket"):
+            raise ValueError(f"unknown serial {serial!r} (stdio or socket)")
         self.workdir = Path(tempfile.mkdtemp(prefix="pyrite-qemu-"))
         self.qmp_path = self.workdir / "qmp.sock"
+        self.serial_kind = serial
+        self.serial_path = self.workdir / "com1.sock"
+        if serial == "stdio":
+            serial_args = ["-serial", "stdio"]
+        else:
+            # -S: the guest waits until the client is connected.
+            serial_args = ["-chardev", f"socket,id=com1,path={self.serial_path},server=on,wait=off",
+                           "-serial", "chardev:com1", "-S"]
         self.args = base_args(iso, firmware, memory, cpu, media) + [
             "-display", "none",
-            "-serial", "stdio",
+        ] + serial_args + [
             "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
         ] + list(extra)
         self.output = bytearray()
         self.lock = threading.Lock()
         self.process = None
         self.qmp = None
+        self.serial_socket = None
         self.started = None
 
     def __enter__(self):
@@ -121,7 +137,11 @@ class Machine:
         self.process = subprocess.Popen(
             self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT)
-        threading.Thread(target=self._collect, daemon=True).start()
+        if self.serial_kind == "stdio":
+            threading.Thread(target=self._collect, daemon=True).start()
+        else:
+            self.serial_socket = self._connect(self.serial_path)
+            self.command("cont")
         return self
 
     def __exit__(self, *exc):
@@ -131,22 +151,39 @@ class Machine:
         if self.qmp:
             self.qmp.close()
             self.qmp = None
+        if self.serial_socket:
+            self.serial_socket.close()
+            self.serial_socket = None
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def _collect(self):
+    def _collect(self, read=None):
+        read = read or self.process.stdout.read1
         while True:
-            chunk = self.process.stdout.read1(4096)
+            try:
+                chunk = read(4096)
+            except OSError:
+                return
             if not chunk:
                 return
             with self.lock:
                 self.output += chunk
 
+    def start_reading_serial(self):
+        """With `serial="socket"`: starts reading COM1 (until then the
+        guest's output backs up)."""
+        sock = self.serial_socket
+        threading.Thread(target=self._collect, args=(sock.recv,), daemon=True).start()
+
     def send_serial(self, data):
         """Sends bytes to the guest's COM1, as a terminal would."""
-        self.process.stdin.write(data if isinstance(data, bytes) else data.encode())
+        data = data if isinstance(data, bytes) else data.encode()
+        if self.serial_socket:
+            self.serial_socket.sendall(data)
+            return
+        self.process.stdin.write(data)
         self.process.stdin.flush()
 
     def text(self):
@@ -178,19 +215,24 @@ class Machine:
         return self.process.poll() is None
 
     # --- QMP -------------------------------------------------------------
-    def _qmp_connect(self):
+    @staticmethod
+    def _connect(path):
+        """A client socket connected to QEMU's unix socket at `path`, once
+        QEMU has made it."""
         deadline = time.monotonic() + 10
         while True:
             try:
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.connect(str(self.qmp_path))
-                break
+                sock.connect(str(path))
+                return sock
             except OSError:
                 sock.close()
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        self.qmp = sock.makefile("rw")
+
+    def _qmp_connect(self):
+        self.qmp = self._connect(self.qmp_path).makefile("rw")
         json.loads(self.qmp.readline())  # greeting
         self.command("qmp_capabilities")
 

@@ -100,12 +100,40 @@ def screen_shows_what_serial_shows():
         boot_to_ready(m, "BIOS")
         time.sleep(0.2)
         screen = [m.vga_text_line(row) for row in range(25)]
-        # Long lines wrap at 80 columns: rows padded and joined give them back.
-        flat = "".join(row.ljust(80) for row in screen)
+        # Long lines wrap between words, indented: compare the words.
+        flat = " ".join(" ".join(screen).split())
         for line in m.text().splitlines()[-8:]:
             if line.startswith("[") and "] INFO " in line:
-                assert line.rstrip() in flat, f"{line!r} is not on the screen:\n" + "\n".join(screen)
+                assert " ".join(line.split()) in flat, f"{line!r} is not on the screen:\n" + "\n".join(screen)
         assert READY in flat, "ready line not on the VGA text screen:\n" + "\n".join(screen)
+
+
+@system_test
+def long_log_lines_wrap_between_words_on_the_screen():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_ready(m, "BIOS")
+        time.sleep(0.2)
+        rows = [m.vga_text_line(row) for row in range(25)]
+    shown = "\n".join(rows)
+    checked = 0
+    for line in m.text().splitlines():
+        if not line.startswith("[") or len(line) <= 80:
+            continue
+        indent = line.index(": ") + 2  # where the message starts
+        first = [i for i, row in enumerate(rows) if row.startswith(line[:indent + 8])]
+        if not first:
+            continue  # scrolled off the screen
+        block = [rows[first[-1]]]
+        for row in rows[first[-1] + 1:]:
+            if not (row.startswith(" " * indent) and row[indent:indent + 1].strip()):
+                break
+            block.append(row)
+        # Whole words only: a word cut at the edge would come back as two.
+        assert " ".join(block).split() == line.split(), f"{line!r} became:\n" + "\n".join(block)
+        assert len(block) > 1 and all(len(row) <= 80 for row in block), shown
+        checked += 1
+    assert checked, f"no long log line on the screen to check:\n{shown}"
+    print(f"    {checked} long log lines wrapped between words")
 
 
 @system_test
@@ -129,6 +157,24 @@ def command_line_sets_log_level_and_reports_unknown_options():
             assert "] INFO " not in log, f"log=warn still showed info lines:\n{log}"
     finally:
         iso.unlink()
+
+
+@system_test
+def warnings_are_yellow_on_serial_and_plain_lines_stay_plain():
+    iso = iso_with_options("frobnicate=3")
+    try:
+        with qemu.Machine(iso, firmware="bios") as m:
+            boot_to_ready(m, "BIOS")
+            log = kernel_log(m)
+    finally:
+        iso.unlink()
+    warning = [line for line in log.splitlines() if "unknown kernel option" in line]
+    assert len(warning) == 1, log
+    # The escape wraps the whole line: a search for the text still matches.
+    assert warning[0].startswith("\x1b[33m[") and warning[0].endswith(
+        'WARN  init: unknown kernel option "frobnicate=3" ignored\x1b[0m'), repr(warning[0])
+    plain = [line for line in log.splitlines() if "] INFO " in line]
+    assert plain and all("\x1b" not in line for line in plain), "info lines got colour"
 
 
 def boot_to_prompt(machine, what="BIOS"):
@@ -360,6 +406,62 @@ def keyboard_flood_is_survived_and_drops_are_reported():
               + text[text.index("keyboard: "):].split("\n")[0])
         m.type_line("echo alive")
         assert wait_for_count(m, "\nalive\n", 1), text[-500:]
+
+
+@system_test
+def input_typed_on_serial_during_boot_is_kept():
+    # A key pressed before the kernel runs waits in the UART's receive
+    # register (no FIFO yet) until the kernel sets the UART up. A driver
+    # that turns the FIFO on (which empties it) without reading first loses
+    # the "e", and the line runs as "cho early bird".
+    with qemu.Machine(ISO, firmware="bios") as m:
+        m.send_serial(b"e")
+        boot_to_prompt(m)
+        m.send_serial(b"cho early bird\r")
+        assert wait_for_count(m, "\nearly bird\n", 1), m.text()[-800:]
+        assert "unknown command" not in m.text(), m.text()[-800:]
+
+
+def screen_text(machine):
+    """The VGA text screen, one line per row."""
+    return "\n".join(machine.vga_text_line(row) for row in range(25))
+
+
+def wait_for_screen(machine, needle, timeout=20):
+    """Waits until `needle` shows on the VGA text screen; returns the screen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        screen = screen_text(machine)
+        if needle in screen or time.monotonic() > deadline:
+            return screen
+        time.sleep(0.2)
+
+
+@system_test
+def a_stalled_serial_line_does_not_stop_the_kernel():
+    # COM1's client connects before the guest starts and reads nothing: the
+    # guest's output backs up from the boot log on.
+    with qemu.Machine(ISO, firmware="bios", serial="socket") as m:
+        screen = wait_for_screen(m, PROMPT.rstrip(), BOOT_TIMEOUT)
+        assert READY in screen and PROMPT.rstrip() in screen, f"no prompt on the screen:\n{screen}"
+        for _ in range(20):
+            m.type_line("help")
+        m.type_line("irq")
+        m.type_line("echo still here")
+        screen = wait_for_screen(m, "\nstill here\n", 60)
+        assert "\nstill here\n" in screen, f"the shell stopped answering:\n{screen}"
+        dropped = [line for line in screen.splitlines() if line.startswith("serial output: ")]
+        assert dropped and int(dropped[-1].split()[2]) > 0, f"no output counted as dropped:\n{screen}"
+        print(f"    while stalled: {dropped[-1]}")
+        # The terminal reads again: output resumes, with one line saying what was lost.
+        m.start_reading_serial()
+        notice = "bytes of output dropped while the line was stalled"
+        assert m.wait_for(notice, 30) is not None, f"no notice on serial:\n{m.text()[-1500:]}"
+        m.type_line("echo resumed")
+        assert wait_for_count(m, "\nresumed\n", 1, timeout=30), m.text()[-1500:]
+        text = m.text()
+        assert text.count(notice) == 1, text[-3000:]
+        print("    " + text[:text.index(notice)].rsplit("serial: ", 1)[1] + notice)
 
 
 def usable_mib(log):

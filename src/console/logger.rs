@@ -1,12 +1,13 @@
 //! The `log` crate's backend: lines like
-//! `[   0.123456] INFO  boot: message` on the console, coloured by level on
-//! the screen. Time is seconds since kernel entry.
+//! `[   0.123456] INFO  boot: message` on the console, coloured by level
+//! (warnings and errors on serial too), wrapped between words on the
+//! screen. Time is seconds since kernel entry.
 
 use core::fmt;
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
-use super::{Colour, ColourCode, write_coloured};
+use super::{Colour, ColourCode, write_log_line};
 use crate::time;
 
 struct ConsoleLogger;
@@ -51,17 +52,32 @@ pub struct LogLine<'a> {
     pub args: fmt::Arguments<'a>,
 }
 
-impl fmt::Display for LogLine<'_> {
+impl LogLine<'_> {
+    /// What comes before the message: `[   0.123456] INFO  boot: `.
+    pub fn prefix(&self) -> impl fmt::Display + '_ {
+        Prefix(self)
+    }
+}
+
+struct Prefix<'a, 'b>(&'a LogLine<'b>);
+
+impl fmt::Display for Prefix<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let line = self.0;
         write!(
             f,
-            "[{:>4}.{:06}] {:<5} {}: {}",
-            self.uptime.as_secs(),
-            self.uptime.subsec_micros(),
-            self.level,
-            short_target(self.target),
-            self.args
+            "[{:>4}.{:06}] {:<5} {}: ",
+            line.uptime.as_secs(),
+            line.uptime.subsec_micros(),
+            line.level,
+            short_target(line.target),
         )
+    }
+}
+
+impl fmt::Display for LogLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.prefix(), self.args)
     }
 }
 
@@ -80,7 +96,11 @@ impl Log for ConsoleLogger {
             target: record.target(),
             args: *record.args(),
         };
-        write_coloured(Some(level_colour(record.level())), format_args!("{line}\n"));
+        write_log_line(
+            level_colour(record.level()),
+            format_args!("{}", line.prefix()),
+            line.args,
+        );
     }
 
     fn flush(&self) {}

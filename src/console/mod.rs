@@ -5,7 +5,9 @@
 //! Both locks are taken with interrupts disabled, so an interrupt handler
 //! that prints can never wait on a lock its own CPU holds.
 
+pub mod ansi;
 pub mod logger;
+mod wrap;
 
 use core::fmt::{self, Write};
 
@@ -48,6 +50,14 @@ impl Screen {
         match self {
             Self::VgaText(s) => s.clear(),
             Self::Framebuffer(s) => s.clear(),
+        }
+    }
+
+    /// Text columns, and the column the cursor is at.
+    fn width_and_column(&self) -> (usize, usize) {
+        match self {
+            Self::VgaText(s) => (crate::drivers::vga_text::WIDTH, s.column()),
+            Self::Framebuffer(s) => (s.size().0, s.column()),
         }
     }
 
@@ -145,25 +155,71 @@ pub fn write_fmt(args: fmt::Arguments<'_>) {
     write_coloured(None, args);
 }
 
-/// Writes formatted text; on the screen in `colour` if given.
+/// Writes formatted text; on the screen in `colour` if given, and on
+/// serial in the matching ANSI colour ([`ansi::serial_colour`]): red for
+/// errors and panics, yellow for warnings.
 pub fn write_coloured(colour: Option<ColourCode>, args: fmt::Arguments<'_>) {
     without_interrupts(|| {
-        // Formatting cannot fail on these writers.
-        let _ = COM1.lock().write_fmt(args);
-        if let Some(screen) = SCREEN.lock().as_mut() {
-            let previous = screen.colour();
-            if let Some(colour) = colour {
-                screen.set_colour(colour);
-            }
+        write_serial(colour, args);
+        with_screen_in(colour, |screen| {
+            // Formatting cannot fail on the screen writers.
             let _ = screen.write_fmt(args);
-            screen.set_colour(previous);
-            screen.show_cursor();
-        }
+        });
     });
 }
 
+/// Writes one log line, `prefix` then `message` and a newline, in
+/// `colour`. Serial gets the line whole; on the screen a line too long
+/// for it breaks between words, continuations indented to where the
+/// message starts.
+pub fn write_log_line(colour: ColourCode, prefix: fmt::Arguments<'_>, message: fmt::Arguments<'_>) {
+    without_interrupts(|| {
+        write_serial(Some(colour), format_args!("{prefix}{message}\n"));
+        with_screen_in(Some(colour), |screen| {
+            let (width, column) = screen.width_and_column();
+            let mut wrap = wrap::WordWrap::new(screen, width, column);
+            let _ = wrap.write_fmt(prefix);
+            let _ = wrap.mark_indent();
+            let _ = wrap.write_fmt(format_args!("{message}\n"));
+            let _ = wrap.finish();
+        });
+    });
+}
+
+/// Writes to serial, coloured as [`write_coloured`] says. Interrupts must
+/// be off.
+fn write_serial(colour: Option<ColourCode>, args: fmt::Arguments<'_>) {
+    // Formatting cannot fail on the serial writer.
+    let mut serial = COM1.lock();
+    match colour.and_then(ansi::serial_colour) {
+        Some(start) => {
+            let mut lines = ansi::ColourLines::new(&mut *serial, start);
+            let _ = lines.write_fmt(args);
+            let _ = lines.finish();
+        }
+        None => {
+            let _ = serial.write_fmt(args);
+        }
+    }
+}
+
+/// Runs `draw` on the screen, if there is one, in `colour` if given, and
+/// shows the cursor after. Interrupts must be off.
+fn with_screen_in(colour: Option<ColourCode>, draw: impl FnOnce(&mut Screen)) {
+    if let Some(screen) = SCREEN.lock().as_mut() {
+        let previous = screen.colour();
+        if let Some(colour) = colour {
+            screen.set_colour(colour);
+        }
+        draw(screen);
+        screen.set_colour(previous);
+        screen.show_cursor();
+    }
+}
+
 /// Releases the console locks whatever holds them, so a panic report gets
-/// through even if the panic struck while printing.
+/// through even if the panic struck while printing, and sends serial output
+/// synchronously (with a bounded wait per burst) from then on.
 ///
 /// # Safety
 /// Only for the panic path: the holder of a lock must never run again
@@ -174,6 +230,8 @@ pub unsafe fn force_unlock() {
         COM1.force_unlock();
         SCREEN.force_unlock();
     }
+    // No interrupt will drain serial output any more: poll, bounded.
+    crate::drivers::serial::enter_last_words();
 }
 
 /// Prints to the console (screen and serial).

@@ -261,6 +261,12 @@ impl FramebufferText {
         self.colour
     }
 
+    /// The column the next character goes to (the screen's width once a
+    /// line is full: the writer wraps on the next character).
+    pub fn column(&self) -> usize {
+        self.col
+    }
+
     /// Fills the screen with the background colour and moves home.
     pub fn clear(&mut self) {
         let bg = rgb(self.colour.background());

@@ -177,6 +177,12 @@ impl VgaText {
         self.colour
     }
 
+    /// The column the next character goes to (the screen's width once a
+    /// line is full: the writer wraps on the next character).
+    pub fn column(&self) -> usize {
+        self.col
+    }
+
     /// Blanks the screen and moves the cursor home.
     pub fn clear(&mut self) {
         for row in 0..HEIGHT {

@@ -217,6 +217,10 @@ fn print_interrupts() {
         serial::INPUT.dropped(),
         serial::INPUT.capacity()
     );
+    let (out_dropped, out_capacity) = serial::output_dropped();
+    println!(
+        "serial output: {out_dropped} bytes dropped while the line was stalled (buffer of {out_capacity})"
+    );
     println!(
         "spurious IRQs: {}, unexpected interrupts: {}",
         pic::spurious_count(),
