@@ -158,7 +158,6 @@ fn timer_wakeups() -> f64 {
 #[unsafe(no_mangle)]
 extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
     pyrite::init(multiboot_info_addr);
-    testing::mark_test_kernel();
     report(
         "kernel_frame_alloc_free_pairs_per_s",
         "/s",
