@@ -41,6 +41,7 @@ CPUID_EXT_LM      equ 1 << 29
 COM1 equ 0x3F8
 VGA_TEXT equ 0xB8000
 ERR_COLOUR equ 0x4F             ; white on red
+SERIAL_WAIT_POLLS equ 100000
 
 section .text
 bits 32
@@ -227,17 +228,25 @@ serial_init:
     out dx, al                  ; FIFO on and cleared
     ret
 
-; Sends al on COM1 once the transmitter holding register is empty.
+; Sends al on COM1 once the transmitter holding register is empty, or after
+; SERIAL_WAIT_POLLS polls of the line status if it never empties (a port
+; read takes about a microsecond; a character at 115200 baud takes 87): a stuck
+; UART must not keep the error from the screen. Clobbers bl and dx.
 serial_put:
+    push ecx
     mov bl, al
     mov dx, COM1 + 5
+    mov ecx, SERIAL_WAIT_POLLS
 .wait:
     in al, dx
     test al, 0x20
-    jz .wait
+    jnz .send
+    loop .wait
+.send:
     mov dx, COM1
     mov al, bl
     out dx, al
+    pop ecx
     ret
 
 section .rodata
