@@ -4,7 +4,9 @@
 ; This file checks that it can go on (Multiboot2 loader, CPUID, long mode,
 ; no-execute pages), builds the first page tables, switches to long mode and
 ; jumps to long_mode_start. On any failure it prints "ERR: <code> <reason>"
-; on the VGA text screen and on COM1, then halts for good.
+; on COM1, on the boot loader's linear framebuffer if there is one
+; (asm/boot_error_screen.asm) and on the VGA text screen, then halts for good.
+; The messages come from build.rs (boot_errors.inc).
 
 %include "constants.inc"
 
@@ -13,6 +15,7 @@ global boot_p4_table
 global boot_stack_bottom
 global boot_stack_top
 extern long_mode_start
+extern draw_error_on_framebuffer
 
 ; Page-table entry bits (Intel SDM vol. 3, 4.5).
 PTE_PRESENT  equ 1 << 0
@@ -38,6 +41,7 @@ CPUID_EXT_LM      equ 1 << 29
 COM1 equ 0x3F8
 VGA_TEXT equ 0xB8000
 ERR_COLOUR equ 0x4F             ; white on red
+SERIAL_WAIT_POLLS equ 100000
 
 section .text
 bits 32
@@ -58,7 +62,8 @@ start:
     jmp gdt64.code:long_mode_start
 
 .no_multiboot:
-    mov esi, msg_no_multiboot
+    xor edi, edi                ; not Multiboot2: ebx is no boot information
+    mov esi, err_no_multiboot
     jmp boot_error
 
 ; Returns if the CPU has the CPUID instruction: the ID flag in EFLAGS can be
@@ -78,7 +83,7 @@ check_cpuid:
     je .no_cpuid
     ret
 .no_cpuid:
-    mov esi, msg_no_cpuid
+    mov esi, err_no_cpuid
     jmp boot_error
 
 ; Returns if the CPU supports long mode and no-execute pages.
@@ -95,10 +100,10 @@ check_long_mode:
     jz .no_nx
     ret
 .no_long_mode:
-    mov esi, msg_no_long_mode
+    mov esi, err_no_long_mode
     jmp boot_error
 .no_nx:
-    mov esi, msg_no_nx
+    mov esi, err_no_nx
     jmp boot_error
 
 ; Identity-maps the first BOOT_IDENTITY_MAP_GIB GiB with 2 MiB pages and
@@ -158,10 +163,51 @@ enable_paging:
     mov cr0, eax
     ret
 
-; Prints the NUL-terminated message at esi on the first screen line and on
-; COM1, then halts with interrupts off. Never returns.
+; Reports the boot error whose record (boot_errors.inc: text, bitmap) is at
+; esi: on COM1 first, as the surest way out; then on the framebuffer that the
+; boot information at edi describes (edi = 0: none to trust); then on the
+; first VGA text line. Halts with interrupts off; never returns.
 boot_error:
-    ; COM1: 115200 baud (divisor 1), 8N1, FIFO on.
+    mov ebp, esi
+    call serial_init
+    mov esi, [ebp]
+.next_serial_char:
+    lodsb
+    test al, al
+    jz .serial_done
+    call serial_put
+    jmp .next_serial_char
+.serial_done:
+    mov al, 13
+    call serial_put
+    mov al, 10
+    call serial_put
+
+    mov esi, [ebp + 4]
+    call draw_error_on_framebuffer
+
+    ; Blank the first text line, then write the message into it.
+    mov edi, VGA_TEXT
+    mov ecx, 80
+    mov ax, (ERR_COLOUR << 8) | ' '
+    rep stosw
+    mov edi, VGA_TEXT
+    mov esi, [ebp]
+.next_text_char:
+    lodsb
+    test al, al
+    jz .halt
+    mov ah, ERR_COLOUR
+    mov [edi], ax
+    add edi, 2
+    jmp .next_text_char
+.halt:
+    cli
+    hlt
+    jmp .halt
+
+; COM1: 115200 baud (divisor 1), 8N1, FIFO on. Clobbers al and dx.
+serial_init:
     mov dx, COM1 + 1
     xor al, al
     out dx, al                  ; no interrupts
@@ -180,50 +226,32 @@ boot_error:
     mov dx, COM1 + 2
     mov al, 0xC7
     out dx, al                  ; FIFO on and cleared
+    ret
 
-    ; Blank the first line, then write the message into it.
-    mov edi, VGA_TEXT
-    mov ecx, 80
-    mov ax, (ERR_COLOUR << 8) | ' '
-    rep stosw
-    mov edi, VGA_TEXT
-.next_char:
-    lodsb
-    test al, al
-    jz .done
-    mov ah, ERR_COLOUR
-    mov [edi], ax
-    add edi, 2
-    call serial_put
-    jmp .next_char
-.done:
-    mov al, 13
-    call serial_put
-    mov al, 10
-    call serial_put
-.halt:
-    cli
-    hlt
-    jmp .halt
-
-; Sends al on COM1 once the transmitter holding register is empty.
+; Sends al on COM1 once the transmitter holding register is empty, or after
+; SERIAL_WAIT_POLLS polls of the line status if it never empties (a port
+; read takes about a microsecond; a character at 115200 baud takes 87): a stuck
+; UART must not keep the error from the screen. Clobbers bl and dx.
 serial_put:
+    push ecx
     mov bl, al
     mov dx, COM1 + 5
+    mov ecx, SERIAL_WAIT_POLLS
 .wait:
     in al, dx
     test al, 0x20
-    jz .wait
+    jnz .send
+    loop .wait
+.send:
     mov dx, COM1
     mov al, bl
     out dx, al
+    pop ecx
     ret
 
 section .rodata
-msg_no_multiboot: db "ERR: 0 not loaded by a Multiboot2 boot loader (bad magic in eax)", 0
-msg_no_cpuid:     db "ERR: 1 this CPU has no CPUID instruction", 0
-msg_no_long_mode: db "ERR: 2 this CPU does not support 64-bit long mode; Pyrite needs an x86_64 CPU", 0
-msg_no_nx:        db "ERR: 3 this CPU does not support no-execute (NX) pages", 0
+; The error records: err_no_multiboot, err_no_cpuid, err_no_long_mode, err_no_nx.
+%include "boot_errors.inc"
 
 ; The boot GDT: a null descriptor and one 64-bit code segment. The Rust kernel
 ; replaces it with its own GDT and TSS.

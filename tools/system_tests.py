@@ -500,6 +500,62 @@ def cpu_without_long_mode_gets_a_clear_error_not_a_reset():
         assert m.text().count("Welcome to GRUB") <= 1 and m.text().count("ERR: 2") == 1
 
 
+@system_test
+def uefi_boot_error_is_drawn_on_the_framebuffer():
+    """The trampoline's errors come before any driver: on UEFI, with no VGA
+    text mode, it draws them on the boot loader's framebuffer itself. OVMF
+    needs long mode, so the error reached is the missing NX bit (ERR: 3) with
+    GRUB's framebuffer tag in the boot information. The screen's top-left box
+    must match, pixel for pixel, the bitmap the kernel carries for the text
+    it printed on serial (white on the VGA palette's red)."""
+    import struct
+
+    def kernel_bytes(address, size):
+        elf = KERNEL.read_bytes()
+        shoff, = struct.unpack_from("<Q", elf, 0x28)
+        shentsize, shnum = struct.unpack_from("<HH", elf, 0x3A)
+        for i in range(shnum):
+            _, kind, _, addr, offset, length = struct.unpack_from("<IIQQQQ", elf, shoff + i * shentsize)
+            if kind != 8 and addr <= address < addr + length:  # 8: SHT_NOBITS
+                return elf[offset + address - addr:offset + address - addr + size]
+        raise AssertionError(f"{address:#x} is not in the kernel file")
+
+    with qemu.Machine(ISO, firmware="uefi", cpu="qemu64,-nx") as m:
+        assert m.wait_for("ERR: 3", BOOT_TIMEOUT) is not None, f"no NX error on serial:\n{m.text()[-2000:]}"
+        time.sleep(1)
+        assert m.running(), "QEMU exited: the machine reset instead of halting"
+        dump = Path(tempfile.mkdtemp(prefix="pyrite-err-")) / "screen.ppm"
+        m.screendump(dump)
+        serial_line = m.text()[m.text().index("ERR: 3"):].splitlines()[0].strip()
+    ppm_to_png(dump, ROOT / "build" / "uefi-boot-error.png")
+    width, height, pixels = read_ppm(dump)
+
+    # The record the trampoline reads (boot_errors.inc): text, then bitmap.
+    nm = subprocess.run(["nm", str(KERNEL)], capture_output=True, text=True, check=True).stdout
+    record = next(int(f[0], 16) for f in map(str.split, nm.splitlines()) if f[-1] == "err_no_nx")
+    message_at, bitmap_at = struct.unpack("<II", kernel_bytes(record, 8))
+    text = kernel_bytes(message_at, 200).split(b"\0")[0].decode()
+    assert text == serial_line, (text, serial_line)
+    box_w, box_h = struct.unpack("<II", kernel_bytes(bitmap_at, 8))
+    assert box_w <= width and box_h <= height, (box_w, box_h, width, height)
+    stride = (box_w + 7) // 8
+    rows = kernel_bytes(bitmap_at + 8, stride * box_h)
+    white, red = b"\xff\xff\xff", b"\xaa\x00\x00"
+    wrong = ink = 0
+    for y in range(box_h):
+        for x in range(box_w):
+            lit = rows[y * stride + x // 8] & (0x80 >> (x % 8))
+            ink += bool(lit)
+            at = (y * width + x) * 3
+            wrong += pixels[at:at + 3] != (white if lit else red)
+    assert ink >= 5 * sum(c != " " for c in text), f"the bitmap has hardly any ink ({ink} pixels)"
+    assert wrong == 0, f"{wrong} of {box_w * box_h} pixels in the error box differ (see build/uefi-boot-error.png)"
+    beyond = [(box_w, 0), (0, box_h), (box_w, box_h)]
+    assert all(pixels[(y * width + x) * 3:(y * width + x) * 3 + 3] != red for x, y in beyond), \
+        "the red box is larger than the message's bitmap"
+    print(f"    {box_w}x{box_h} box, {ink} text pixels, matches; build/uefi-boot-error.png")
+
+
 # A fatal machine check for QEMU's `mce CPU BANK STATUS MCG_STATUS ADDR MISC`:
 # STATUS has VAL, UC, EN, MISCV, ADDRV and PCC set (bits 63, 61-57) with MCA
 # error code 0x400; MCG_STATUS is RIPV | MCIP. Bank 1, because the kernel
