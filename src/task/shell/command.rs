@@ -248,11 +248,12 @@ impl MemReport {
                 PAGE_SIZE
             )?;
         }
-        // Values hold no spaces, so a split on whitespace finds the pairs.
+        // Values hold no spaces, so a split on whitespace finds the pairs;
+        // the design's name becomes an identifier (fixed_size_blocks).
         write!(out, " heap_design=")?;
-        for (i, word) in self.heap_design.split(' ').enumerate() {
-            let dash = if i > 0 { "-" } else { "" };
-            write!(out, "{dash}{word}")?;
+        for c in self.heap_design.chars() {
+            let c = if c.is_ascii_alphanumeric() { c } else { '_' };
+            write!(out, "{}", c.to_ascii_lowercase())?;
         }
         let heap = &self.heap;
         writeln!(
@@ -390,7 +391,7 @@ mod tests {
         assert_eq!(
             raw,
             "mem: frames_total=65000 frames_free=64000 frames_used=1000 frame_bytes=4096 \
-             heap_design=fixed-size-blocks heap_in_use_bytes=3072 heap_blocks=7 \
+             heap_design=fixed_size_blocks heap_in_use_bytes=3072 heap_blocks=7 \
              heap_peak_bytes=5000 heap_size_bytes=524288 heap_limit_bytes=67108864 \
              heap_allocations=120 heap_failed=1\n"
         );
