@@ -165,7 +165,10 @@ mod tests {
             check_ticks(&axis.ticks);
             assert_eq!(axis.ticks[0].value, 0.0);
             assert_eq!(axis.fraction(0.0), 0.0, "bars must start at zero");
-            assert!(axis.max >= largest && axis.max < 2.6 * largest, "{largest}: {axis:?}");
+            assert!(
+                axis.max >= largest && axis.max < 2.6 * largest,
+                "{largest}: {axis:?}"
+            );
             assert_eq!(axis.ticks.last().unwrap().value, axis.max);
             assert!((3..=11).contains(&axis.ticks.len()), "{largest}: {axis:?}");
         }
@@ -175,7 +178,11 @@ mod tests {
     #[test]
     fn linear_labels_show_the_step() {
         let labels = |x| -> Vec<String> {
-            LinearAxis::covering(x).ticks.into_iter().map(|t| t.label).collect()
+            LinearAxis::covering(x)
+                .ticks
+                .into_iter()
+                .map(|t| t.label)
+                .collect()
         };
         assert_eq!(labels(1.43), ["0.0", "0.5", "1.0", "1.5"]);
         assert_eq!(labels(19.9), ["0", "5", "10", "15", "20"]);
@@ -204,9 +211,16 @@ mod tests {
     #[test]
     fn log_labels_are_plain_numbers() {
         let labels = |v: &[f64]| -> Vec<String> {
-            LogAxis::covering(v).ticks.into_iter().map(|t| t.label).collect()
+            LogAxis::covering(v)
+                .ticks
+                .into_iter()
+                .map(|t| t.label)
+                .collect()
         };
-        assert_eq!(labels(&[3.0, 2500.0]), ["1", "10", "100", "1,000", "10,000"]);
+        assert_eq!(
+            labels(&[3.0, 2500.0]),
+            ["1", "10", "100", "1,000", "10,000"]
+        );
         assert_eq!(labels(&[0.05, 0.9]), ["0.01", "0.1", "1"]);
         assert_eq!(labels(&[2.0, 9.0]), ["1", "2", "5", "10"]);
         assert_eq!(labels(&[0.2, 0.9]), ["0.1", "0.2", "0.5", "1"]);

@@ -28,7 +28,12 @@ const QUIET: &str = "#555555";
 
 /// (id in bench.json, row label, colour, note if its figure misleads).
 const ALLOCATORS: [(&str, &str, &str, Option<&str>); 6] = [
-    ("fixed_size_blocks", "Pyrite: fixed-size blocks", PYRITE[0], None),
+    (
+        "fixed_size_blocks",
+        "Pyrite: fixed-size blocks",
+        PYRITE[0],
+        None,
+    ),
     ("linked_list", "Pyrite: linked list", PYRITE[1], None),
     (
         "bump",
@@ -36,7 +41,12 @@ const ALLOCATORS: [(&str, &str, &str, Option<&str>); 6] = [
         PYRITE[2],
         Some("* bump never frees: memory is never reused, so its speed here is no real win"),
     ),
-    ("linked_list_allocator", "crate: linked_list_allocator", PEERS[0], None),
+    (
+        "linked_list_allocator",
+        "crate: linked_list_allocator",
+        PEERS[0],
+        None,
+    ),
     ("talc", "crate: talc", PEERS[1], None),
     ("malloc", "host malloc (glibc)", PEERS[2], None),
 ];
@@ -73,8 +83,16 @@ fn boot_bars(results: &Value) -> Vec<Bar> {
     let mut bars = Vec::new();
     for (firmware, name) in [("bios", "BIOS"), ("uefi", "UEFI")] {
         for (key, label, colour) in [
-            (format!("boot_s_{firmware}"), format!("Pyrite, {name}"), PYRITE[0]),
-            (format!("boot_floor_s_{firmware}"), format!("floor, {name}"), FLOOR),
+            (
+                format!("boot_s_{firmware}"),
+                format!("Pyrite, {name}"),
+                PYRITE[0],
+            ),
+            (
+                format!("boot_floor_s_{firmware}"),
+                format!("floor, {name}"),
+                FLOOR,
+            ),
         ] {
             let Some(figures) = results.get(&key) else {
                 continue;
@@ -98,7 +116,9 @@ fn target_notes(results: &Value) -> Vec<(String, bool)> {
     let targets = results.get("targets").and_then(Value::as_object);
     let mut notes = Vec::new();
     for (key, target) in targets.into_iter().flatten() {
-        let Some(target) = target.as_object() else { continue };
+        let Some(target) = target.as_object() else {
+            continue;
+        };
         let value = results
             .get(key)
             .and_then(|v| v.as_f64().or_else(|| v.get("median")?.as_f64()));
@@ -169,7 +189,8 @@ fn draw(results: &Value) -> String {
         if dots.is_empty() {
             continue;
         }
-        let subtitle = format!("{per}, log scale: each grid line is ten times the last; lower is better");
+        let subtitle =
+            format!("{per}, log scale: each labelled line is ten times the last; lower is better");
         let notes = allocator_notes(results, workload);
         y = layout.dots(&mut svg, y, (title, &subtitle), &dots, &notes);
     }
@@ -218,8 +239,10 @@ mod tests {
             }
         });
         for (i, (id, ..)) in ALLOCATORS.iter().enumerate() {
-            results[format!("alloc_{id}_w1_small_pairs")] = serde_json::json!({"median": 3.0 * (i + 1) as f64});
-            results[format!("alloc_{id}_w2_mixed_live")] = serde_json::json!({"median": 40.0 * (i + 1) as f64});
+            results[format!("alloc_{id}_w1_small_pairs")] =
+                serde_json::json!({"median": 3.0 * (i + 1) as f64});
+            results[format!("alloc_{id}_w2_mixed_live")] =
+                serde_json::json!({"median": 40.0 * (i + 1) as f64});
         }
         results
     }
@@ -228,7 +251,11 @@ mod tests {
     fn every_allocator_is_drawn_in_its_family_colour() {
         let svg = draw(&sample());
         for (_, label, colour, _) in ALLOCATORS {
-            assert_eq!(svg.matches(&format!(">{label}</text>")).count(), 2, "{label}");
+            assert_eq!(
+                svg.matches(&format!(">{label}</text>")).count(),
+                2,
+                "{label}"
+            );
             assert!(svg.contains(&format!("stroke=\"{colour}\"")), "{label}");
         }
         assert!(PYRITE.iter().all(|c| !PEERS.contains(c)));

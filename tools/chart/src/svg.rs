@@ -71,7 +71,11 @@ impl Svg {
 
     /// A line of `width` pixels, dashed if `dash` is set.
     pub fn line(&mut self, from: (f64, f64), to: (f64, f64), stroke: &str, width: f64, dash: bool) {
-        let dash = if dash { r#" stroke-dasharray="4 3""# } else { "" };
+        let dash = if dash {
+            r#" stroke-dasharray="4 3""#
+        } else {
+            ""
+        };
         let _ = writeln!(
             self.body,
             r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{stroke}" stroke-width="{width}"{dash}/>"#,
@@ -95,7 +99,11 @@ impl Svg {
             Anchor::Middle => "middle",
             Anchor::End => "end",
         };
-        let weight = if font.bold { r#" font-weight="bold""# } else { "" };
+        let weight = if font.bold {
+            r#" font-weight="bold""#
+        } else {
+            ""
+        };
         let _ = writeln!(
             self.body,
             r#"<text x="{x:.1}" y="{y:.1}" text-anchor="{anchor}" font-size="{}" fill="{}"{weight}>{}</text>"#,
@@ -136,7 +144,13 @@ mod tests {
     #[test]
     fn text_is_escaped() {
         let mut svg = Svg::new(10);
-        svg.text(0.0, 0.0, Anchor::Start, Font::plain(10, "black"), "a < b & c");
+        svg.text(
+            0.0,
+            0.0,
+            Anchor::Start,
+            Font::plain(10, "black"),
+            "a < b & c",
+        );
         let out = svg.finish(10);
         assert!(out.contains(">a &lt; b &amp; c</text>"), "{out}");
         assert!(out.starts_with("<svg ") && out.ends_with("</svg>\n"));
