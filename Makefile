@@ -78,3 +78,10 @@ test: iso debug-iso
 clean:
 	cargo clean
 	rm -rf build tools/chart/target
+
+# Copies the chart of the last full `make bench` (build/bench.svg) to the
+# tracked docs/bench.svg; make bench itself writes only under build/.
+.PHONY: bench-docs
+bench-docs:
+	@test -f build/bench.svg || { echo "build/bench.svg is missing: run make bench first"; exit 1; }
+	cp build/bench.svg docs/bench.svg

@@ -9,17 +9,15 @@ median of 3). As a command: tools/boot_matrix.py [--runs N]
 """
 
 import argparse
-import re
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import qemu  # noqa: E402
+from kernel_output import PROMPT, ask_mem  # noqa: E402
 
 ISO = qemu.ROOT / "build" / "pyrite.iso"
-PROMPT = qemu.PROMPT
 
 # (name, firmware, media, memory in MiB, extra QEMU arguments)
 CELLS = [
@@ -40,25 +38,15 @@ CELLS = [
     ("uefi-cpumax-512M", "uefi", "cdrom", 512, ["-cpu", "max"]),
 ]
 
-UNITS = {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "TiB": 1024 * 1024}
-
-
 def boot_cell(cell, timeout=90):
-    """Boots one cell; returns (seconds to the prompt, usable MiB from `mem`).
-    Raises AssertionError with the serial output on failure."""
+    """Boots one cell; returns (seconds to the prompt, usable MiB from
+    `mem --raw`). Raises AssertionError with the serial output on failure."""
     name, firmware, media, mib, extra = cell
     with qemu.Machine(ISO, firmware=firmware, memory=f"{mib}M", media=media, extra=extra) as m:
         seconds = m.wait_for(PROMPT, timeout)
         assert seconds is not None, f"{name}: no prompt within {timeout} s:\n{m.text()[-1500:]}"
-        m.type_line("mem")
-        deadline = time.monotonic() + 30
-        while m.text().count(PROMPT) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        out = m.text().split(PROMPT + "mem\n", 1)
-        assert len(out) == 2 and "frames:" in out[1], f"{name}: no mem output:\n{m.text()[-800:]}"
-        match = re.search(r"frames: \d+ usable \(([0-9.]+) (\w+)\)", out[1])
-        assert match, f"{name}: unreadable mem output:\n{out[1]}"
-        usable = float(match.group(1)) * UNITS[match.group(2)]
+        figures = ask_mem(m)
+        usable = figures["frames_total"] * figures["frame_bytes"] / (1 << 20)
         # Firmware reserves a little (and 4 GiB machines lose the PCI hole
         # above 3 GiB only in part: QEMU moves that RAM above 4 GiB).
         assert 0.9 * mib <= usable <= mib, f"{name}: {usable:.1f} MiB usable of {mib} MiB"

@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import boot_matrix  # noqa: E402
 import interactive_tests  # noqa: E402
+import kernel_output  # noqa: E402
 import qemu  # noqa: E402
 from screenshot import ppm_to_png, read_ppm  # noqa: E402
 
@@ -84,8 +85,14 @@ def boot_log_reports_boot_information():
                          "memory map (", "usable memory: ", "kernel: 0x100000-",
                          "ELF sections)", "boot information: ", "TSC runs at "):
             assert expected in log, f"boot log lacks {expected!r}:\n{log}"
-        usable = float(log.split("usable memory: ")[1].split(" MiB")[0])
+        summary = kernel_output.boot_summary(log)
+        assert summary and summary["firmware"] == "bios", f"no summary line:\n{log}"
+        usable = summary["usable_bytes"] / (1 << 20)
         assert 240 <= usable <= 256, f"{usable} MiB usable of 256 MiB given"
+        # The line for people says the same, in MiB with one decimal cut off.
+        whole, rest = divmod(summary["usable_bytes"], 1 << 20)
+        shown = f"{whole} MiB" if rest == 0 else f"{whole}.{rest * 10 >> 20} MiB"
+        assert f"usable memory: {shown}\n" in log, (shown, log)
         # Every log line has the documented format.
         for line in log.splitlines():
             if line.startswith("["):
@@ -239,7 +246,7 @@ def unknown_commands_and_bad_arguments_get_an_error_and_a_new_prompt():
         text = m.text()
         assert "unknown command: frobnicate (type help for the list)\n" + PROMPT in text, text[-500:]
         assert "sleep: not a number (usage: sleep N[ms])\n" + PROMPT in text, text[-500:]
-        assert "mem takes no arguments\n" + PROMPT in text, text[-500:]
+        assert "mem: the only option is --raw (usage: mem [--raw])\n" + PROMPT in text, text[-500:]
         assert "PANIC" not in text and "EXCEPTION" not in text
 
 
@@ -264,10 +271,17 @@ def mem_shows_plausible_numbers():
         m.type_line("mem")
         assert wait_for_count(m, PROMPT, 2)
         out = m.text().split(PROMPT + "mem\n", 1)[1]
-        frames = [int(w) for w in out.split("\n")[0].replace(",", " ").split() if w.isdigit()]
-        total, free, used = frames[0], frames[1], frames[2]
-        assert 60_000 < total <= 65_536 and total == free + used and used < 2000, out
-        assert "heap (fixed-size blocks): " in out and " 0 failed" in out, out
+        raw = kernel_output.ask_mem(m)
+        total, free, used = raw["frames_total"], raw["frames_free"], raw["frames_used"]
+        assert 60_000 < total <= 65_536 and total == free + used and used < 2000, raw
+        assert raw["frame_bytes"] == 4096 and raw["heap_failed"] == 0, raw
+        assert raw["heap_in_use_bytes"] <= raw["heap_peak_bytes"] <= raw["heap_size_bytes"], raw
+        # The lines for people say the same (counts of use may move between
+        # the two commands: printing allocates).
+        assert out.startswith(f"frames: {total} usable ("), out
+        human_design = out.split("heap (", 1)[1].split("):", 1)[0]
+        assert raw["heap_design"] == re.sub(r"[^a-z0-9]", "_", human_design.lower()), (raw, out)
+        assert " allocations, 0 failed\n" in out, out
 
 
 @system_test
@@ -464,25 +478,23 @@ def a_stalled_serial_line_does_not_stop_the_kernel():
         print("    " + text[:text.index(notice)].rsplit("serial: ", 1)[1] + notice)
 
 
-def usable_mib(log):
-    value, unit = log.split("usable memory: ")[1].split()[:2]
-    return float(value) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[unit]
-
-
 @system_test
 def memory_sizes_from_32m_to_4g():
     for firmware, memory, mib in (("bios", "32M", 32), ("bios", "512M", 512),
                                   ("bios", "4G", 4096), ("uefi", "4G", 4096)):
         with qemu.Machine(ISO, firmware=firmware, memory=memory) as m:
-            boot_to_ready(m, f"{firmware} {memory}")
+            boot_to_prompt(m, f"{firmware} {memory}")
             log = kernel_log(m)
-            usable = usable_mib(log)
+            summary = kernel_output.boot_summary(log)
+            assert summary, f"{firmware} {memory}: no summary line:\n{log}"
+            usable = summary["usable_bytes"] / (1 << 20)
             # Firmware and holes take a little; the rest must be there.
             assert 0.85 * mib <= usable <= mib, f"{firmware} {memory}: {usable} MiB usable"
             assert "W^X holds" in log, f"{firmware} {memory}:\n{log}"
-            frames = int(log.split("memory: frames: ")[1].split()[0])
-            # The log rounds to one decimal of its unit (3.9 GiB).
-            assert abs(frames * 4 / 1024 - usable) <= max(1, 0.03 * usable), (frames, usable)
+            frames = kernel_output.ask_mem(m)["frames_total"]
+            # The frame allocator manages the whole frames of the usable areas.
+            lost = summary["usable_bytes"] - frames * 4096
+            assert 0 <= lost < summary["memory_areas"] * 4096, (frames, summary)
             print(f"    {firmware} {memory}: {usable:.1f} MiB usable, {frames} frames")
 
 

@@ -1,4 +1,9 @@
-//! The boot log's account of what the boot loader handed over.
+//! The boot log's account of what the boot loader handed over: lines for a
+//! person, then one `summary:` line of exact `key=value` pairs for the tools
+//! that read the boot log (tools/kernel_output.py), so they need not parse
+//! rounded sizes out of prose.
+
+use core::fmt;
 
 use log::{info, warn};
 
@@ -77,4 +82,29 @@ pub fn log_summary(boot: &BootInfo<'_>) {
         boot.info,
         ByteSize(boot.info.len())
     );
+    info!("summary: {}", Summary(boot));
+}
+
+/// The boot facts as `key=value` pairs. Keys never change meaning; new ones
+/// go at the end.
+struct Summary<'a, 'b>(&'a BootInfo<'b>);
+
+impl fmt::Display for Summary<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let boot = self.0;
+        write!(
+            f,
+            "firmware={} usable_bytes={} memory_areas={} memory_areas_dropped={} \
+             kernel_bytes={} boot_info_bytes={}",
+            match boot.firmware {
+                super::Firmware::Bios => "bios",
+                super::Firmware::Uefi => "uefi",
+            },
+            boot.usable_bytes(),
+            boot.memory_regions().len(),
+            boot.memory_regions_dropped(),
+            boot.kernel.len(),
+            boot.info.len()
+        )
+    }
 }

@@ -3,6 +3,10 @@
 use core::fmt;
 use core::time::Duration;
 
+use crate::memory::allocator::HeapStats;
+use crate::memory::{FrameStats, PAGE_SIZE};
+use crate::units::ByteSize;
+
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command<'a> {
@@ -15,7 +19,7 @@ pub enum Command<'a> {
     /// Time since boot.
     Uptime,
     /// Frame and heap statistics.
-    Mem,
+    Mem(MemView),
     /// The running tasks.
     Tasks,
     /// The timer tick count.
@@ -64,8 +68,8 @@ pub const COMMANDS: &[CommandHelp] = &[
     },
     CommandHelp {
         name: "mem",
-        args: "",
-        about: "physical frames and heap statistics",
+        args: "[--raw]",
+        about: "frames and heap; --raw: one key=value line for scripts",
     },
     CommandHelp {
         name: "tasks",
@@ -168,6 +172,99 @@ fn parse_duration(text: &str) -> Result<Duration, &'static str> {
     Ok(duration)
 }
 
+/// How `mem` shows its figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemView {
+    /// Lines for a person, sizes in binary units.
+    Human,
+    /// One line, `mem: key=value ...`, exact integers, for the tools that
+    /// read the kernel's output (tools/kernel_output.py): people get the
+    /// rounded sizes, scripts get numbers they need not parse out of prose.
+    Raw,
+}
+
+/// What `mem` reports: the frame allocator's counts (none before memory
+/// management starts) and the heap's.
+#[derive(Debug, Clone, Copy)]
+pub struct MemReport {
+    /// Frame counts.
+    pub frames: Option<FrameStats>,
+    /// The heap design's name.
+    pub heap_design: &'static str,
+    /// Heap counts.
+    pub heap: HeapStats,
+}
+
+impl MemReport {
+    /// Writes the report as `view` asks.
+    pub fn write(&self, view: MemView, out: &mut impl fmt::Write) -> fmt::Result {
+        match view {
+            MemView::Human => self.write_human(out),
+            MemView::Raw => self.write_raw(out),
+        }
+    }
+
+    fn write_human(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        if let Some(frames) = self.frames {
+            writeln!(
+                out,
+                "frames: {} usable ({}), {} free ({}), {} in use",
+                frames.total,
+                ByteSize(frames.total * PAGE_SIZE),
+                frames.free,
+                ByteSize(frames.free * PAGE_SIZE),
+                frames.used()
+            )?;
+        }
+        let heap = &self.heap;
+        writeln!(
+            out,
+            "heap ({}): {} in use in {} blocks, peak {}",
+            self.heap_design,
+            ByteSize(heap.in_use as u64),
+            heap.live,
+            ByteSize(heap.peak as u64),
+        )?;
+        writeln!(
+            out,
+            "heap size: {} of at most {}; {} allocations, {} failed",
+            ByteSize(heap.size as u64),
+            ByteSize(heap.limit as u64),
+            heap.allocations,
+            heap.failed
+        )
+    }
+
+    /// Keys never change meaning; new ones may be added at the end.
+    fn write_raw(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        write!(out, "mem:")?;
+        if let Some(frames) = self.frames {
+            write!(
+                out,
+                " frames_total={} frames_free={} frames_used={} frame_bytes={}",
+                frames.total,
+                frames.free,
+                frames.used(),
+                PAGE_SIZE
+            )?;
+        }
+        // Values hold no spaces, so a split on whitespace finds the pairs;
+        // the design's name becomes an identifier (fixed_size_blocks).
+        write!(out, " heap_design=")?;
+        for c in self.heap_design.chars() {
+            let c = if c.is_ascii_alphanumeric() { c } else { '_' };
+            write!(out, "{}", c.to_ascii_lowercase())?;
+        }
+        let heap = &self.heap;
+        writeln!(
+            out,
+            " heap_in_use_bytes={} heap_blocks={} heap_peak_bytes={} heap_size_bytes={} \
+             heap_limit_bytes={} heap_allocations={} heap_failed={}",
+            heap.in_use, heap.live, heap.peak, heap.size, heap.limit, heap.allocations, heap.failed
+        )
+    }
+}
+
 /// Parses one command line.
 pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
     let line = line.trim();
@@ -186,7 +283,14 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
         "echo" => Ok(Command::Echo(rest)),
         "clear" => no_args(Command::Clear, "clear"),
         "uptime" => no_args(Command::Uptime, "uptime"),
-        "mem" => no_args(Command::Mem, "mem"),
+        "mem" => match rest {
+            "" => Ok(Command::Mem(MemView::Human)),
+            "--raw" => Ok(Command::Mem(MemView::Raw)),
+            _ => Err(ParseError::BadArgument {
+                command: "mem",
+                problem: "the only option is --raw",
+            }),
+        },
         "tasks" => no_args(Command::Tasks, "tasks"),
         "ticks" => no_args(Command::Ticks, "ticks"),
         "irq" => no_args(Command::Irq, "irq"),
@@ -216,7 +320,8 @@ mod tests {
     #[test]
     fn commands_parse() {
         assert_eq!(parse("help"), Ok(Command::Help));
-        assert_eq!(parse("  mem  "), Ok(Command::Mem));
+        assert_eq!(parse("  mem  "), Ok(Command::Mem(MemView::Human)));
+        assert_eq!(parse("mem --raw"), Ok(Command::Mem(MemView::Raw)));
         assert_eq!(
             parse("echo hello   world"),
             Ok(Command::Echo("hello   world"))
@@ -239,6 +344,66 @@ mod tests {
         assert_eq!(parse("   "), Err(ParseError::Empty));
     }
 
+    fn report(frames: Option<FrameStats>) -> MemReport {
+        MemReport {
+            frames,
+            heap_design: "fixed-size blocks",
+            heap: HeapStats {
+                in_use: 3 << 10,
+                peak: 5000,
+                live: 7,
+                allocations: 120,
+                failed: 1,
+                size: 512 << 10,
+                limit: 64 << 20,
+            },
+        }
+    }
+
+    fn shown(report: &MemReport, view: MemView) -> std::string::String {
+        let mut out = std::string::String::new();
+        report.write(view, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn mem_reads_well_for_people() {
+        let frames = FrameStats {
+            total: 65_000,
+            free: 64_000,
+        };
+        assert_eq!(
+            shown(&report(Some(frames)), MemView::Human),
+            "frames: 65000 usable (253.9 MiB), 64000 free (250 MiB), 1000 in use\n\
+             heap (fixed-size blocks): 3 KiB in use in 7 blocks, peak 4.8 KiB\n\
+             heap size: 512 KiB of at most 64 MiB; 120 allocations, 1 failed\n"
+        );
+        assert!(shown(&report(None), MemView::Human).starts_with("heap ("));
+    }
+
+    #[test]
+    fn mem_raw_is_one_line_of_exact_pairs() {
+        let frames = FrameStats {
+            total: 65_000,
+            free: 64_000,
+        };
+        let raw = shown(&report(Some(frames)), MemView::Raw);
+        assert_eq!(
+            raw,
+            "mem: frames_total=65000 frames_free=64000 frames_used=1000 frame_bytes=4096 \
+             heap_design=fixed_size_blocks heap_in_use_bytes=3072 heap_blocks=7 \
+             heap_peak_bytes=5000 heap_size_bytes=524288 heap_limit_bytes=67108864 \
+             heap_allocations=120 heap_failed=1\n"
+        );
+        // Every word after the tag is key=value, with no empty value.
+        for pair in raw.trim_end().split(' ').skip(1) {
+            let (key, value) = pair.split_once('=').unwrap();
+            assert!(!key.is_empty() && !value.is_empty(), "{pair}");
+        }
+        let early = shown(&report(None), MemView::Raw);
+        assert!(early.starts_with("mem: heap_design="), "{early}");
+    }
+
     #[test]
     fn every_listed_command_parses() {
         for command in COMMANDS {
@@ -257,7 +422,11 @@ mod tests {
             message("frobnicate now"),
             "unknown command: frobnicate (type help for the list)"
         );
-        assert_eq!(message("mem please"), "mem takes no arguments");
+        assert_eq!(
+            message("mem please"),
+            "mem: the only option is --raw (usage: mem [--raw])"
+        );
+        assert_eq!(message("uptime please"), "uptime takes no arguments");
         assert_eq!(message("sleep"), "sleep: how long? (usage: sleep N[ms])");
         assert_eq!(
             message("sleep soon"),

@@ -12,7 +12,7 @@ pub mod keys;
 use futures_util::stream::{self, Stream};
 use futures_util::{StreamExt, pin_mut};
 
-use self::command::{COMMANDS, Command, ParseError};
+use self::command::{COMMANDS, Command, MemReport, MemView, ParseError};
 use self::editor::LineEditor;
 use self::foreground::{KeySource, Outcome, TYPE_AHEAD, TypeAhead};
 use self::keys::{Key, SerialKeys};
@@ -22,8 +22,7 @@ use super::timer::{self as task_timer, Interval};
 use crate::drivers::keyboard::KeyDecoder;
 use crate::drivers::{ps2, serial};
 use crate::interrupts::{pic, timer};
-use crate::memory::{self, PAGE_SIZE, heap};
-use crate::units::ByteSize;
+use crate::memory::{self, heap};
 use crate::{arch, console, print, println};
 
 /// What the prompt says.
@@ -138,7 +137,7 @@ async fn run_command(command: Command<'_>) {
                 timer::TIMER_HZ
             );
         }
-        Command::Mem => print_memory(),
+        Command::Mem(view) => print_memory(view),
         Command::Tasks => print_tasks(),
         Command::Ticks => println!("{} ticks", timer::ticks()),
         Command::Irq => print_interrupts(),
@@ -167,32 +166,16 @@ async fn run_command(command: Command<'_>) {
     }
 }
 
-fn print_memory() {
-    if let Some(frames) = memory::with(|mem| mem.frames.stats()) {
-        println!(
-            "frames: {} usable ({}), {} free ({}), {} in use",
-            frames.total,
-            ByteSize(frames.total * PAGE_SIZE),
-            frames.free,
-            ByteSize(frames.free * PAGE_SIZE),
-            frames.used()
-        );
-    }
-    let stats = heap::stats();
-    println!(
-        "heap ({}): {} in use in {} blocks, peak {}",
-        heap::design_name(),
-        ByteSize(stats.in_use as u64),
-        stats.live,
-        ByteSize(stats.peak as u64),
-    );
-    println!(
-        "heap size: {} of at most {}; {} allocations, {} failed",
-        ByteSize(stats.size as u64),
-        ByteSize(stats.limit as u64),
-        stats.allocations,
-        stats.failed
-    );
+fn print_memory(view: MemView) {
+    let report = MemReport {
+        frames: memory::with(|mem| mem.frames.stats()),
+        heap_design: heap::design_name(),
+        heap: heap::stats(),
+    };
+    let mut text = alloc::string::String::new();
+    // Writing into a String cannot fail.
+    let _ = report.write(view, &mut text);
+    print!("{text}");
 }
 
 fn print_tasks() {
