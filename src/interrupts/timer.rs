@@ -78,8 +78,13 @@ fn ticks_advance() -> bool {
 
 /// Checks that the timer ticks, and if the PIT stays silent, drives the
 /// ticks from the RTC instead. Call once, with interrupts on.
-pub fn ensure_ticking() -> TickSource {
-    if ticks_advance() {
+///
+/// `pit_counted` says the PIT already proved it counts (it gave the TSC
+/// calibration a plausible rate): then the check is skipped, because
+/// waiting for a tick would cost init up to a whole tick period (10 ms) on
+/// every boot for a failure that machine has just ruled out.
+pub fn ensure_ticking(pit_counted: bool) -> TickSource {
+    if pit_counted || ticks_advance() {
         return TickSource::Pit;
     }
     let registered = x86_64::instructions::interrupts::without_interrupts(|| {
