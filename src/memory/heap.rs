@@ -47,6 +47,14 @@ fn map_range(memory: &mut Memory, start: u64, bytes: u64) -> Result<(), MapError
             return Err(err);
         }
     }
+    // Fresh frames hold whatever was there before, often the boot loader's
+    // code. Writing every byte once gives the heap known contents, and
+    // under QEMU's code translation (TCG) it also retires the translations
+    // of that old code: while any remain in a page, every store to the
+    // page takes the emulator's self-modifying-code path (about 1 µs
+    // instead of 1 ns), and a hot heap block there slows the whole kernel.
+    // SAFETY: the range was just mapped, writable, and nothing uses it yet.
+    unsafe { core::ptr::write_bytes(start as *mut u8, 0, (pages * PAGE_SIZE) as usize) };
     Ok(())
 }
 

@@ -34,6 +34,9 @@ use super::{TABLE, Task, TaskId, TaskInfo};
 /// The most tasks that may exist at once.
 pub const MAX_TASKS: usize = 16 * 1024;
 
+/// Ready ids taken from the queue at a time.
+const READY_BATCH: usize = 32;
+
 /// Tasks spawned and not yet taken by the executor.
 static SPAWNED: Mutex<VecDeque<Task>> = Mutex::new(VecDeque::new());
 /// Tasks alive: spawned and not finished.
@@ -159,34 +162,47 @@ impl Executor {
     /// none is. Returns how many polls it made.
     pub fn run_ready(&mut self) -> usize {
         let mut polls = 0;
+        // Ids are taken a batch at a time: one lock for many polls. Wakes
+        // meanwhile go behind the batch, as they would behind single ids.
+        let mut batch = [TaskId(0); READY_BATCH];
         self.adopt_spawned();
         loop {
-            let Some(id) = self.ready.pop() else {
+            let count = self.ready.pop_batch(&mut batch);
+            if count == 0 {
                 if self.ready.take_overflow() {
                     self.queue_all();
                     continue;
                 }
                 return polls;
-            };
-            let Some(entry) = self.tasks.get_mut(&id) else {
-                continue; // finished already; a stale wake
-            };
-            // Wakes from now on queue the task again.
-            entry.waker.queued.store(false, Ordering::Release);
-            let waker = Waker::from(Arc::clone(&entry.waker));
-            let mut context = Context::from_waker(&waker);
-            polls += 1;
-            let done = entry.task.poll(&mut context).is_ready();
-            if done {
-                self.tasks.remove(&id);
-                TABLE.lock().remove(&id);
-                ALIVE.fetch_sub(1, Ordering::AcqRel);
-                FINISHED.fetch_add(1, Ordering::AcqRel);
-            } else if let Some(info) = TABLE.lock().get_mut(&id) {
-                info.polls += 1;
             }
-            self.adopt_spawned();
+            for &id in &batch[..count] {
+                if self.poll_task(id) {
+                    polls += 1;
+                }
+                self.adopt_spawned();
+            }
         }
+    }
+
+    /// Polls task `id` once, and drops it if it finished. False if there
+    /// is no such task (it finished already: a stale wake).
+    fn poll_task(&mut self, id: TaskId) -> bool {
+        let Some(entry) = self.tasks.get_mut(&id) else {
+            return false;
+        };
+        // Wakes from now on queue the task again.
+        entry.waker.queued.store(false, Ordering::Release);
+        let waker = Waker::from(Arc::clone(&entry.waker));
+        let mut context = Context::from_waker(&waker);
+        if entry.task.poll(&mut context).is_ready() {
+            self.tasks.remove(&id);
+            TABLE.lock().remove(&id);
+            ALIVE.fetch_sub(1, Ordering::AcqRel);
+            FINISHED.fetch_add(1, Ordering::AcqRel);
+        } else if let Some(info) = TABLE.lock().get_mut(&id) {
+            info.polls += 1;
+        }
+        true
     }
 
     /// After an overflow some wake is missing from the queue: queue every

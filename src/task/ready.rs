@@ -5,7 +5,7 @@
 //! not lost (see [`ReadyQueue::push`]).
 
 use alloc::collections::VecDeque;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use spin::Mutex;
 
@@ -23,6 +23,9 @@ pub const fn ready_room(tasks: usize) -> usize {
 /// finds it held by the code it interrupted.
 pub(super) struct ReadyQueue {
     ids: Mutex<VecDeque<TaskId>>,
+    /// The queue's capacity, readable without the lock (and so without
+    /// turning interrupts off): only [`ReadyQueue::reserve`] changes it.
+    capacity: AtomicUsize,
     /// A wake found the queue full: its id is not in the queue.
     overflowed: AtomicBool,
 }
@@ -34,6 +37,7 @@ impl ReadyQueue {
         // the queue full and the overflow sweep still runs the task.
         let _ = ids.try_reserve_exact(ready_room(0));
         Self {
+            capacity: AtomicUsize::new(ids.capacity()),
             ids: Mutex::new(ids),
             overflowed: AtomicBool::new(false),
         }
@@ -55,8 +59,18 @@ impl ReadyQueue {
         }
     }
 
-    pub(super) fn pop(&self) -> Option<TaskId> {
-        without_interrupts(|| self.ids.lock().pop_front())
+    /// Moves the oldest ids, as many as fit, into `batch`; returns how
+    /// many. One lock (and one interrupts-off stretch, as short as copying
+    /// them) for many ids.
+    pub(super) fn pop_batch(&self, batch: &mut [TaskId]) -> usize {
+        without_interrupts(|| {
+            let mut ids = self.ids.lock();
+            let count = ids.len().min(batch.len());
+            for (slot, id) in batch.iter_mut().zip(ids.drain(..count)) {
+                *slot = id;
+            }
+            count
+        })
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -64,7 +78,7 @@ impl ReadyQueue {
     }
 
     pub(super) fn capacity(&self) -> usize {
-        without_interrupts(|| self.ids.lock().capacity())
+        self.capacity.load(Ordering::Relaxed)
     }
 
     /// Makes room for `room` ids. The new buffer is allocated with
@@ -84,6 +98,7 @@ impl ReadyQueue {
         let old = without_interrupts(|| {
             let mut ids = self.ids.lock();
             bigger.append(&mut ids);
+            self.capacity.store(bigger.capacity(), Ordering::Relaxed);
             core::mem::replace(&mut *ids, bigger)
         });
         drop(old);
