@@ -6,7 +6,7 @@
 use x86_64::VirtAddr;
 
 use super::page::{ENTRY_COUNT, Page};
-use super::paging::{EntryFlags, Mapper, Table, TableLevel};
+use super::paging::{EntryFlags, Mapper, Table, TableAccess, TableLevel};
 
 /// What the walk found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -60,19 +60,19 @@ fn present<L: TableLevel>(table: &Table<L>) -> impl Iterator<Item = (usize, Entr
 
 /// Walks all four levels of the tables `mapper` edits (including the
 /// recursive slot, whose window onto the tables must not be executable).
-pub fn audit(mapper: &Mapper) -> AuditReport {
+pub fn audit<A: TableAccess>(mapper: &Mapper<A>) -> AuditReport {
     let mut report = AuditReport::default();
     let all = Access {
         writable: true,
         executable: true,
     };
     let p4 = mapper.p4();
-    for (i4, f4) in present(p4) {
+    for (i4, f4) in present(&p4) {
         let a4 = all.through(f4);
         let Some(p3) = p4.next_table(i4) else {
             continue;
         };
-        for (i3, f3) in present(p3) {
+        for (i3, f3) in present(&p3) {
             let a3 = a4.through(f3);
             if f3.contains(EntryFlags::HUGE_PAGE) {
                 report.leaf([i4, i3, 0, 0], a3);
@@ -81,7 +81,7 @@ pub fn audit(mapper: &Mapper) -> AuditReport {
             let Some(p2) = p3.next_table(i3) else {
                 continue;
             };
-            for (i2, f2) in present(p2) {
+            for (i2, f2) in present(&p2) {
                 let a2 = a3.through(f2);
                 if f2.contains(EntryFlags::HUGE_PAGE) {
                     report.leaf([i4, i3, i2, 0], a2);
@@ -90,7 +90,7 @@ pub fn audit(mapper: &Mapper) -> AuditReport {
                 let Some(p1) = p2.next_table(i2) else {
                     continue;
                 };
-                for (i1, f1) in present(p1) {
+                for (i1, f1) in present(&p1) {
                     report.leaf([i4, i3, i2, i1], a2.through(f1));
                 }
             }

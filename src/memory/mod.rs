@@ -227,9 +227,13 @@ pub fn map_device(range: PhysRange) -> Result<VirtAddr, MapError> {
     with(|mem| {
         let first = mem.next_mmio;
         for (i, frame) in frames_of(range).enumerate() {
-            mem.tables
-                .map_to(first + i as u64, frame, DEVICE_FLAGS, &mut mem.frames)?
-                .flush();
+            // SAFETY: `range` is device memory the caller hands over to be
+            // mapped (not RAM the allocator owns), at fresh MMIO pages.
+            unsafe {
+                mem.tables
+                    .map_to(first + i as u64, frame, DEVICE_FLAGS, &mut mem.frames)
+            }?
+            .flush();
         }
         let pages = frames_of(range).count() as u64;
         mem.next_mmio = first + (pages + 1);

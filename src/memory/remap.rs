@@ -105,14 +105,17 @@ pub fn remap_kernel<A: FrameAllocator>(
     let p4_frame = frames
         .allocate_frame()
         .ok_or(MapError::FrameAllocationFailed)?;
-    let mut new_table = InactivePageTable::new(p4_frame, active, &mut temporary_page)?;
+    // SAFETY: `p4_frame` was just allocated: unused and ours.
+    let mut new_table = unsafe { InactivePageTable::new(p4_frame, active, &mut temporary_page) }?;
 
     let mapped = active.with(&mut new_table, &mut temporary_page, |mapper| {
         let mut count = 0;
         for section in layout.sections {
             let flags = section_flags(section);
             for frame in frames_of(section.range) {
-                match mapper.identity_map(frame, flags, frames) {
+                // SAFETY: the kernel's own sections and the ranges the
+                // caller names are what the new table exists to map.
+                match unsafe { mapper.identity_map(frame, flags, frames) } {
                     // The new table is not active: nothing to flush.
                     Ok(flush) => flush.ignore(),
                     Err(MapError::PageAlreadyMapped(_)) => {
@@ -139,7 +142,9 @@ pub fn remap_kernel<A: FrameAllocator>(
             );
         for (range, flags) in extra {
             for frame in frames_of(range) {
-                match mapper.identity_map(frame, flags, frames) {
+                // SAFETY: the kernel's own sections and the ranges the
+                // caller names are what the new table exists to map.
+                match unsafe { mapper.identity_map(frame, flags, frames) } {
                     Ok(flush) => {
                         flush.ignore();
                         count += 1;
