@@ -108,7 +108,7 @@ unsafe impl TableAccess for RecursiveAccess {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::paging::table::{Level3, Level2};
+    use crate::memory::paging::table::{Level2, Level3};
 
     fn child_page<L: HierarchicalLevel>(access: RecursiveAccess, parent: Page, i: usize) -> Page {
         let parent = NonNull::new(parent.start_address().as_mut_ptr::<Table<L>>()).unwrap();

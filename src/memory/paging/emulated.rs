@@ -80,7 +80,11 @@ impl EmulatedMemory {
             .set(kernel_p4, super::RECURSIVE_ENTRY_FLAGS);
         for slot in KERNEL_HALF_FIRST_SLOT..ENTRY_COUNT {
             if !PER_TABLE_SLOTS.contains(&slot) {
-                let p3 = memory.allocator.get_mut().allocate_frame().expect("a frame");
+                let p3 = memory
+                    .allocator
+                    .get_mut()
+                    .allocate_frame()
+                    .expect("a frame");
                 memory.kernel().p4_mut()[slot].set(p3, EntryFlags::PRESENT | EntryFlags::WRITABLE);
             }
         }

@@ -212,7 +212,11 @@ impl ActivePageTable {
     /// Nothing else may use `frame` while `f` runs, and what `f` writes must
     /// not break whoever uses the frame afterwards (it must be RAM the caller
     /// owns or a page table the caller is building).
-    pub unsafe fn with_frame<R>(&mut self, frame: Frame, f: impl FnOnce(&mut [u8; 4096]) -> R) -> R {
+    pub unsafe fn with_frame<R>(
+        &mut self,
+        frame: Frame,
+        f: impl FnOnce(&mut [u8; 4096]) -> R,
+    ) -> R {
         let r = RECURSIVE_P4_SLOT;
         let view = Page::from_indices(r, r, r, FRAME_WINDOW_SLOT).start_address();
         self.p4_mut()[FRAME_WINDOW_SLOT].set(frame, RECURSIVE_ENTRY_FLAGS);

@@ -5,12 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::vec::Vec;
 
-use proptest::prelude::*;
 use super::emulated::EmulatedMemory;
 use super::space::AddressSpace;
 use super::{EntryFlags, MapError, UnmapError};
 use crate::memory::frame::Frame;
 use crate::memory::page::Page;
+use proptest::prelude::*;
 
 type Space<'m> = AddressSpace<&'m EmulatedMemory>;
 
@@ -38,8 +38,7 @@ fn user_page() -> impl Strategy<Value = Page> {
 }
 
 fn kernel_page() -> impl Strategy<Value = Page> {
-    (256..260usize, 0..2usize, 0..4usize)
-        .prop_map(|(p4, p2, p1)| Page::from_indices(p4, 7, p2, p1))
+    (256..260usize, 0..2usize, 0..4usize).prop_map(|(p4, p2, p1)| Page::from_indices(p4, 7, p2, p1))
 }
 
 const SPACES: usize = 4;
@@ -122,7 +121,9 @@ fn run(ops: &[Op]) {
                     .kernel()
                     .map(page, EntryFlags::WRITABLE, &mut *memory.frames());
                 match model.kernel.get(&page) {
-                    Some(frame) => assert_eq!(result.err(), Some(MapError::PageAlreadyMapped(*frame))),
+                    Some(frame) => {
+                        assert_eq!(result.err(), Some(MapError::PageAlreadyMapped(*frame)))
+                    }
                     None => {
                         result.unwrap().ignore();
                         let frame = memory.kernel().translate_page(page).unwrap();
@@ -152,7 +153,10 @@ fn run(ops: &[Op]) {
     // pages, and the P2 and P1 tables made for them under the shared P3s.
     let kernel = &model.kernel;
     let p2_tables: BTreeSet<_> = kernel.keys().map(|p| p.p4_index()).collect();
-    let p1_tables: BTreeSet<_> = kernel.keys().map(|p| (p.p4_index(), p.p2_index())).collect();
+    let p1_tables: BTreeSet<_> = kernel
+        .keys()
+        .map(|p| (p.p4_index(), p.p2_index()))
+        .collect();
     let frames = memory.frames();
     assert!(kernel_tables.iter().all(|frame| frames.is_used(*frame)));
     assert!(kernel.values().all(|frame| frames.is_used(*frame)));
