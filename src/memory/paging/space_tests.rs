@@ -8,7 +8,7 @@ use std::vec::Vec;
 use super::emulated::EmulatedMemory;
 use super::space::AddressSpace;
 use super::{EntryFlags, MapError, UnmapError};
-use crate::memory::frame::Frame;
+use crate::memory::frame::{Frame, FrameAllocator};
 use crate::memory::page::Page;
 use proptest::prelude::*;
 
@@ -143,9 +143,9 @@ fn run(ops: &[Op]) {
             }
         }
     }
-    for s in 0..SPACES {
-        for page in model.spaces[s].keys().copied().collect::<Vec<_>>() {
-            check_translate(&spaces[s], model.ids[s], &model, s, page);
+    for (s, space) in spaces.iter().enumerate() {
+        for page in model.spaces[s].keys() {
+            check_translate(space, model.ids[s], &model, s, *page);
         }
     }
     drop(spaces);
@@ -173,4 +173,70 @@ proptest! {
     fn spaces_agree_with_a_model(ops in proptest::collection::vec(op(), 210..260)) {
         run(&ops);
     }
+}
+
+#[test]
+fn running_out_of_frames_is_an_error_and_leaks_nothing() {
+    let memory = EmulatedMemory::new(400);
+    let free_at_start = memory.frames().free_count();
+    // Take all but `left` frames, then try to create a space and map into it.
+    for left in 0..8 {
+        let mut taken = Vec::new();
+        while memory.frames().free_count() > left {
+            taken.push(memory.frames().allocate_frame().unwrap());
+        }
+        match AddressSpace::new_in(&memory) {
+            Err(err) => assert_eq!((left, err), (0, MapError::FrameAllocationFailed)),
+            Ok(mut space) => {
+                // Mapping needs a P3, a P2, a P1 and the page: 4 frames.
+                let page = Page::from_indices(1, 2, 3, 4);
+                let result = space.map(page, EntryFlags::WRITABLE);
+                if left >= 5 {
+                    result.unwrap();
+                } else {
+                    assert_eq!(result, Err(MapError::FrameAllocationFailed));
+                    assert_eq!(space.translate_page(page), None);
+                }
+            }
+        }
+        assert_eq!(memory.frames().free_count(), left, "left {left}");
+        for frame in taken {
+            // SAFETY: taken above, never used.
+            unsafe { memory.frames().deallocate_frame(frame) };
+        }
+        assert_eq!(memory.frames().free_count(), free_at_start);
+    }
+}
+
+#[test]
+fn kernel_half_is_refused_and_shared() {
+    let memory = EmulatedMemory::new(600);
+    let mut space = AddressSpace::new_in(&memory).unwrap();
+    let kernel_page = Page::from_indices(300, 1, 2, 3);
+    assert_eq!(
+        space.map(kernel_page, EntryFlags::WRITABLE),
+        Err(MapError::KernelHalf)
+    );
+    assert_eq!(space.unmap(kernel_page).err(), Some(UnmapError::KernelHalf));
+    // Mapped in the kernel after the space was made: visible in it.
+    memory
+        .kernel()
+        .map(kernel_page, EntryFlags::WRITABLE, &mut *memory.frames())
+        .unwrap()
+        .ignore();
+    let frame = memory.kernel().translate_page(kernel_page);
+    assert!(frame.is_some());
+    assert_eq!(space.translate_page(kernel_page), frame);
+    // Slot 510 of the space is its own P4; the kernel's is the kernel's.
+    let p4 = space.p4_frame();
+    assert_eq!(
+        space.translate_page(Page::from_indices(510, 510, 510, 510)),
+        Some(p4)
+    );
+    assert_ne!(
+        memory
+            .kernel()
+            .translate_page(Page::from_indices(510, 510, 510, 510)),
+        Some(p4)
+    );
 }
