@@ -58,6 +58,34 @@ fn fill(space: &mut AddressSpace, index: usize) {
     }
 }
 
+/// Whether the kernel runs in the higher half (only then can a space, which
+/// maps only the kernel half, be activated).
+fn kernel_in_higher_half() -> bool {
+    let code = kernel_in_higher_half as *const () as u64;
+    code >= 0xFFFF_8000_0000_0000
+}
+
+/// Activates `space` and reads its pages at their own addresses.
+fn check_active(space: &AddressSpace, index: usize) {
+    let Some(active) = space.activate() else {
+        assert!(!kernel_in_higher_half(), "activation refused");
+        return;
+    };
+    for i in 0..PAGES {
+        let addr = user_page(i).start_address();
+        // SAFETY: the active space maps the page, writable, and only this
+        // test uses it.
+        let (head, tail) = unsafe {
+            (
+                addr.as_ptr::<u64>().read_volatile(),
+                (addr + 4088u64).as_ptr::<u64>().read_volatile(),
+            )
+        };
+        assert_eq!((head, tail), (tag(index, i), !tag(index, i)));
+    }
+    drop(active);
+}
+
 fn check(space: &AddressSpace, index: usize) {
     for i in 0..PAGES {
         let addr = user_page(i).start_address();
@@ -83,6 +111,7 @@ fn thousand_spaces_hold_their_own_pages_and_give_every_frame_back() {
     assert_eq!(free_frames(), before - SPACES as u64 * (4 + PAGES));
     for (index, space) in spaces.iter().enumerate() {
         check(space, index);
+        check_active(space, index);
     }
     drop(spaces);
     assert_eq!(free_frames(), before);

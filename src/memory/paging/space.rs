@@ -392,17 +392,31 @@ impl AddressSpace<KernelSpaces> {
     /// Makes this space the active one until the guard is dropped, which
     /// switches back to the table that was active before. The guard borrows
     /// the space, so it cannot be dropped while active.
-    pub fn activate(&self) -> ActiveSpace<'_> {
+    ///
+    /// `None` while the kernel itself runs in the lower half (its code or
+    /// the current stack there): a space maps only the kernel half, so the
+    /// switch would pull the kernel away.
+    pub fn activate(&self) -> Option<ActiveSpace<'_>> {
+        let stack_marker = 0u8;
+        let code = Self::activate as *const () as u64;
+        let stack = &stack_marker as *const u8 as u64;
+        if code < KERNEL_HALF_START || stack < KERNEL_HALF_START {
+            return None;
+        }
         let previous = Frame::containing(Cr3::read().0.start_address());
-        // SAFETY: the space's kernel half is the kernel's (`init_p4`), so the
-        // kernel stays mapped; the guard keeps the space alive while active.
+        // SAFETY: the space's kernel half is the kernel's (`init_p4`), and
+        // the kernel runs there (checked above), so it stays mapped; the
+        // guard keeps the space alive while active.
         memory(|mem| unsafe { mem.tables.activate(self.p4) });
-        ActiveSpace {
+        Some(ActiveSpace {
             space: self,
             previous,
-        }
+        })
     }
 }
+
+/// The first address of the kernel half.
+const KERNEL_HALF_START: u64 = 0xFFFF_8000_0000_0000;
 
 /// An active address space; dropping it switches back.
 #[must_use = "dropping the guard switches back at once"]
