@@ -16,6 +16,8 @@ pyrite::test_kernel!(
     boot_identity_map_is_gone,
     lower_half_of_the_kernel_table_is_empty,
     every_kernel_p4_slot_has_its_p3,
+    the_screen_buffer_moved_to_the_mmio_region,
+    the_fault_describer_names_each_region,
     guard_page_below_boot_stack_is_unmapped,
     map_write_read_unmap_round_trip,
     mapping_a_mapped_page_is_an_error,
@@ -146,6 +148,55 @@ fn every_kernel_p4_slot_has_its_p3() {
         }
     })
     .unwrap();
+}
+
+/// The console's buffer (VGA text on BIOS, the framebuffer on UEFI) is
+/// mapped in the MMIO region and no longer in the boot data region.
+fn the_screen_buffer_moved_to_the_mmio_region() {
+    let boot = boot_info().unwrap();
+    let screen = match boot.framebuffer {
+        Some(fb) => fb.address,
+        None => PhysAddr::new(0xB8000),
+    };
+    memory::with(|mem| {
+        assert_eq!(mem.tables.translate(boot_data_address(screen)), None);
+        let mmio = Page::containing(regions::MMIO.start_addr());
+        let found = (0..4096u64)
+            .any(|i| mem.tables.translate_page(mmio + i) == Some(Frame::containing(screen)));
+        assert!(
+            found,
+            "no MMIO page maps the screen at {:#x}",
+            screen.as_u64()
+        );
+    })
+    .unwrap();
+}
+
+fn the_fault_describer_names_each_region() {
+    use memory::AddressKind;
+    let boot = boot_info().unwrap();
+    let cases = [
+        (0, AddressKind::Unmapped),
+        (0x20_0000, AddressKind::Unmapped),
+        (memory::HEAP_START, AddressKind::Heap),
+        (regions::MMIO.start, AddressKind::Mmio),
+        (regions::PER_CPU.start, AddressKind::PerCpu),
+        (regions::TEMPORARY_PAGE.start, AddressKind::TemporaryPage),
+        (
+            boot_data_address(boot.info.start).as_u64(),
+            AddressKind::BootData,
+        ),
+        (regions::KERNEL_IMAGE.start, AddressKind::KernelImage),
+        (regions::PAGE_TABLES_START, AddressKind::PageTables),
+    ];
+    for (addr, kind) in cases {
+        assert_eq!(memory::describe_address(addr), kind, "{addr:#x}");
+    }
+    let text = kernel_address(boot.kernel_sections()[0].range.start).as_u64();
+    assert!(matches!(
+        memory::describe_address(text),
+        AddressKind::KernelSection { .. }
+    ));
 }
 
 unsafe extern "C" {

@@ -313,9 +313,10 @@ pub fn log_summary(summary: &MemorySummary) {
         ByteSize(PAGE_SIZE)
     );
     log::info!(
-        "frame bitmap: {} at {}",
+        "frame bitmap: {} at {}, mapped at {:#x}",
         ByteSize(summary.bitmap.len()),
-        summary.bitmap
+        summary.bitmap,
+        regions::boot_data_address(summary.bitmap.start).as_u64()
     );
     log::info!(
         "kernel remapped to the higher half: {} pages mapped, {} frames of page tables \

@@ -170,6 +170,7 @@ pub fn kernel_address(phys: PhysAddr) -> VirtAddr {
 
 /// Logs the layout, one line per region (debug level).
 pub fn log_regions() {
+    log::debug!("kernel address space ({} regions):", REGIONS.len());
     for region in &REGIONS {
         log::debug!("  {region}");
     }
