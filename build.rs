@@ -94,8 +94,9 @@ fn assemble(source: &Path, include_dirs: &[&Path], out_dir: &Path) -> PathBuf {
     }
 }
 
-/// NASM source for every boot error: a record of two pointers (the
-/// NUL-terminated text, then its bitmap), the text, and the bitmap. A bitmap
+/// NASM source for every boot error: a record of two physical addresses
+/// (the NUL-terminated text, then its bitmap: the trampoline reads them with
+/// paging off; `PHYS` comes from asm/boot.asm), the text, and the bitmap. A bitmap
 /// is `dd width, height` in pixels, then its rows top to bottom, each
 /// `ceil(width / 8)` bytes with the leftmost pixel in the top bit; a set bit
 /// is text (white), a clear one background (red).
@@ -108,7 +109,11 @@ fn boot_errors_inc() -> String {
             "boot error text must be printable ASCII without quotes: {text}"
         );
         let (width, height, rows) = render(text);
-        writeln!(inc, "\nalign 4\n{label}:\n    dd .message, .bitmap").unwrap();
+        writeln!(
+            inc,
+            "\nalign 4\n{label}:\n    dd PHYS(.message), PHYS(.bitmap)"
+        )
+        .unwrap();
         writeln!(inc, ".message: db \"{text}\", 0\nalign 4").unwrap();
         writeln!(inc, ".bitmap:\n    dd {width}, {height}").unwrap();
         for row in rows {

@@ -3,7 +3,9 @@
 ;
 ; This file checks that it can go on (Multiboot2 loader, CPUID, long mode,
 ; no-execute pages), builds the first page tables, switches to long mode and
-; jumps to long_mode_start. On any failure it prints "ERR: <code> <reason>"
+; jumps to long_mode_start. The kernel is linked at KERNEL_OFFSET above its
+; physical address but runs here with paging off, so every absolute address
+; in this file goes through PHYS(). On any failure it prints "ERR: <code> <reason>"
 ; on COM1, on the boot loader's linear framebuffer if there is one
 ; (asm/boot_error_screen.asm) and on the VGA text screen, then halts for good.
 ; The messages come from build.rs (boot_errors.inc).
@@ -12,6 +14,7 @@
 
 global start
 global boot_p4_table
+global gdt64.pointer_high
 global boot_stack_bottom
 global boot_stack_top
 extern long_mode_start
@@ -21,6 +24,10 @@ extern draw_error_on_framebuffer
 PTE_PRESENT  equ 1 << 0
 PTE_WRITABLE equ 1 << 1
 PTE_HUGE     equ 1 << 7
+
+; Where KERNEL_OFFSET lies in the tables: P4 slot 511, P3 slot 510.
+KERNEL_P4_SLOT equ 511
+KERNEL_P3_SLOT equ 510
 
 ; Control-register and MSR bits.
 CR0_WP       equ 1 << 16
@@ -46,7 +53,7 @@ SERIAL_WAIT_POLLS equ 100000
 section .text
 bits 32
 start:
-    mov esp, boot_stack_top
+    mov esp, PHYS(boot_stack_top)
     ; cpuid clobbers ebx: keep the boot information address in edi until
     ; long_mode_start hands it to Rust.
     mov edi, ebx
@@ -58,12 +65,12 @@ start:
     call set_up_page_tables
     call enable_paging
 
-    lgdt [gdt64.pointer]
-    jmp gdt64.code:long_mode_start
+    lgdt [PHYS(gdt64.pointer)]
+    jmp gdt64.code:PHYS(long_mode_start)
 
 .no_multiboot:
     xor edi, edi                ; not Multiboot2: ebx is no boot information
-    mov esi, err_no_multiboot
+    mov esi, PHYS(err_no_multiboot)
     jmp boot_error
 
 ; Returns if the CPU has the CPUID instruction: the ID flag in EFLAGS can be
@@ -83,7 +90,7 @@ check_cpuid:
     je .no_cpuid
     ret
 .no_cpuid:
-    mov esi, err_no_cpuid
+    mov esi, PHYS(err_no_cpuid)
     jmp boot_error
 
 ; Returns if the CPU supports long mode and no-execute pages.
@@ -100,32 +107,45 @@ check_long_mode:
     jz .no_nx
     ret
 .no_long_mode:
-    mov esi, err_no_long_mode
+    mov esi, PHYS(err_no_long_mode)
     jmp boot_error
 .no_nx:
-    mov esi, err_no_nx
+    mov esi, PHYS(err_no_nx)
     jmp boot_error
 
-; Identity-maps the first BOOT_IDENTITY_MAP_GIB GiB with 2 MiB pages and
-; installs the recursive entry. The tables live in .bss, which the boot
-; loader has zeroed.
+; Maps the first BOOT_IDENTITY_MAP_GIB GiB with 2 MiB pages twice, at
+; address 0 (this code runs there) and in the physical window (where Rust
+; reads the boot information); maps the first GiB again at KERNEL_OFFSET
+; (where the kernel is linked), and installs the recursive entry. The tables
+; live in .bss, which the boot loader has zeroed. The kernel's own table
+; (src/memory/remap.rs) keeps none of the low mappings.
 set_up_page_tables:
-    ; P4[0] -> P3, P4[RECURSIVE_P4_SLOT] -> P4 itself.
-    mov eax, boot_p3_table
+    ; P4[0] and P4[PHYSICAL_WINDOW_P4_SLOT] -> P3, P4[511] -> the high P3,
+    ; P4[RECURSIVE_P4_SLOT] -> P4 itself.
+    mov eax, PHYS(boot_p3_table)
     or eax, PTE_PRESENT | PTE_WRITABLE
-    mov [boot_p4_table], eax
-    mov eax, boot_p4_table
+    mov [PHYS(boot_p4_table)], eax
+    mov [PHYS(boot_p4_table) + PHYSICAL_WINDOW_P4_SLOT * 8], eax
+    mov eax, PHYS(boot_p3_high_table)
     or eax, PTE_PRESENT | PTE_WRITABLE
-    mov [boot_p4_table + RECURSIVE_P4_SLOT * 8], eax
+    mov [PHYS(boot_p4_table) + KERNEL_P4_SLOT * 8], eax
+    mov eax, PHYS(boot_p4_table)
+    or eax, PTE_PRESENT | PTE_WRITABLE
+    mov [PHYS(boot_p4_table) + RECURSIVE_P4_SLOT * 8], eax
+
+    ; The high P3's entry for KERNEL_OFFSET -> the first P2: the first GiB.
+    mov eax, PHYS(boot_p2_tables)
+    or eax, PTE_PRESENT | PTE_WRITABLE
+    mov [PHYS(boot_p3_high_table) + KERNEL_P3_SLOT * 8], eax
 
     ; P3[i] -> the i-th P2 table.
     xor ecx, ecx
 .map_p3:
     mov eax, ecx
     shl eax, 12
-    add eax, boot_p2_tables
+    add eax, PHYS(boot_p2_tables)
     or eax, PTE_PRESENT | PTE_WRITABLE
-    mov [boot_p3_table + ecx * 8], eax
+    mov [PHYS(boot_p3_table) + ecx * 8], eax
     inc ecx
     cmp ecx, BOOT_IDENTITY_MAP_GIB
     jne .map_p3
@@ -138,7 +158,7 @@ set_up_page_tables:
     mov eax, ecx
     shl eax, 21
     or eax, PTE_PRESENT | PTE_WRITABLE | PTE_HUGE
-    mov [boot_p2_tables + ecx * 8], eax
+    mov [PHYS(boot_p2_tables) + ecx * 8], eax
     inc ecx
     cmp ecx, BOOT_IDENTITY_MAP_GIB * 512
     jne .map_p2
@@ -146,7 +166,7 @@ set_up_page_tables:
 
 ; PAE, long mode, no-execute, paging and write protection for the kernel.
 enable_paging:
-    mov eax, boot_p4_table
+    mov eax, PHYS(boot_p4_table)
     mov cr3, eax
 
     mov eax, cr4
@@ -254,7 +274,9 @@ section .rodata
 %include "boot_errors.inc"
 
 ; The boot GDT: a null descriptor and one 64-bit code segment. The Rust kernel
-; replaces it with its own GDT and TSS.
+; replaces it with its own GDT and TSS. The 32-bit code loads it by its
+; physical address (.pointer); long_mode_start reloads it by its linked
+; address (.pointer_high) before the low mappings go.
 align 8
 gdt64:
     dq 0
@@ -263,11 +285,16 @@ gdt64:
     dq (1 << 43) | (1 << 44) | (1 << 47) | (1 << 53)
 .pointer:
     dw $ - gdt64 - 1
+    dq PHYS(gdt64)
+.pointer_high:
+    dw .pointer - gdt64 - 1
     dq gdt64
 
 section .bss
 alignb 4096
 boot_p3_table:
+    resb 4096
+boot_p3_high_table:
     resb 4096
 boot_p2_tables:
     resb 4096 * BOOT_IDENTITY_MAP_GIB

@@ -9,6 +9,9 @@
 ; address is used as it is when it lies below 4 GiB. Every read stays inside
 ; the boot information's total_size and every write inside the framebuffer's
 ; width x height; anything unexpected means no drawing, never a guess.
+; Its own variables are reached by their physical addresses (PHYS).
+
+%include "constants.inc"
 
 global draw_error_on_framebuffer
 
@@ -134,7 +137,7 @@ read_geometry:
     jne .unusable
 .depth_known:
     shr eax, 3
-    mov [error_screen + screen.bytes_per_pixel], eax
+    mov [PHYS(error_screen) + screen.bytes_per_pixel], eax
     mul dword [ebx + FB_WIDTH]
     test edx, edx
     jnz .unusable
@@ -147,22 +150,22 @@ read_geometry:
     add eax, [ebx + FB_ADDR]
     jc .unusable                ; the framebuffer must end below 4 GiB
     mov eax, [ebx + FB_ADDR]
-    mov [error_screen + screen.base], eax
+    mov [PHYS(error_screen) + screen.base], eax
     mov eax, [ebx + FB_PITCH]
-    mov [error_screen + screen.pitch], eax
+    mov [PHYS(error_screen) + screen.pitch], eax
 
     mov eax, [esi + BITMAP_WIDTH]
     cmp eax, [ebx + FB_WIDTH]
     jbe .width_fits
     mov eax, [ebx + FB_WIDTH]
 .width_fits:
-    mov [error_screen + screen.columns], eax
+    mov [PHYS(error_screen) + screen.columns], eax
     mov eax, [esi + BITMAP_HEIGHT]
     cmp eax, [ebx + FB_HEIGHT]
     jbe .height_fits
     mov eax, [ebx + FB_HEIGHT]
 .height_fits:
-    mov [error_screen + screen.rows], eax
+    mov [PHYS(error_screen) + screen.rows], eax
     clc
     ret
 .unusable:
@@ -173,7 +176,7 @@ read_geometry:
 ; framebuffer tag at ebx. Sets CF if a colour field is unusable.
 ; Clobbers eax, ecx, edx and edi.
 read_colours:
-    mov dword [error_screen + screen.white], 0
+    mov dword [PHYS(error_screen) + screen.white], 0
     mov ecx, 2                  ; blue, green, red
 .channel:
     push ecx
@@ -181,13 +184,13 @@ read_colours:
     call channel_bits
     pop ecx
     jc .done
-    or [error_screen + screen.white], eax    ; clears CF
+    or [PHYS(error_screen) + screen.white], eax    ; clears CF
     dec ecx
     jns .channel
     xor ecx, ecx
     mov eax, RED_LEVEL
     call channel_bits           ; checked above: cannot fail
-    mov [error_screen + screen.red], eax
+    mov [PHYS(error_screen) + screen.red], eax
 .done:
     ret
 
@@ -221,8 +224,8 @@ channel_bits:
 ; error_screen.columns x error_screen.rows: set bits white, clear bits red.
 ; Clobbers eax, ebx, ecx, edx, esi and edi.
 blit:
-    mov edi, [error_screen + screen.base]
-    mov ebx, [error_screen + screen.rows]
+    mov edi, [PHYS(error_screen) + screen.base]
+    mov ebx, [PHYS(error_screen) + screen.rows]
     mov edx, [esi + BITMAP_WIDTH]
     add edx, 7
     shr edx, 3                  ; bytes per bitmap row
@@ -233,7 +236,7 @@ blit:
     push edi
     xor ecx, ecx                ; column
 .pixel:
-    cmp ecx, [error_screen + screen.columns]
+    cmp ecx, [PHYS(error_screen) + screen.columns]
     jae .row_done
     mov eax, ecx
     shr eax, 3
@@ -243,11 +246,11 @@ blit:
     shl al, cl                  ; this column's bit to the top
     pop ecx
     test al, 0x80
-    mov eax, [error_screen + screen.red]
+    mov eax, [PHYS(error_screen) + screen.red]
     jz .put
-    mov eax, [error_screen + screen.white]
+    mov eax, [PHYS(error_screen) + screen.white]
 .put:
-    cmp dword [error_screen + screen.bytes_per_pixel], 4
+    cmp dword [PHYS(error_screen) + screen.bytes_per_pixel], 4
     jne .three_bytes
     mov [edi], eax
     add edi, 4
@@ -262,7 +265,7 @@ blit:
     jmp .pixel
 .row_done:
     pop edi
-    add edi, [error_screen + screen.pitch]
+    add edi, [PHYS(error_screen) + screen.pitch]
     add esi, edx
     dec ebx
     jmp .row

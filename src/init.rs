@@ -10,7 +10,7 @@ use x86_64::PhysAddr;
 use crate::boot::{self, BootInfo, Firmware, cmdline};
 use crate::drivers::{self, ps2, serial, vga_text};
 use crate::interrupts::{gdt, irq, pic, timer};
-use crate::memory::{self, PhysRange};
+use crate::memory::{self, PhysRange, regions};
 use crate::{BOOT_INFO, VERSION, console, interrupts, layout, panic, time, units};
 
 /// Brings the kernel up: consoles, boot information, memory, interrupts.
@@ -26,16 +26,17 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
     interrupts::init_early();
 
     // SAFETY: the boot assembly passes on the address GRUB left in ebx; the
-    // structure lies in the boot identity map (checked by from_multiboot) and
-    // nothing frees or changes it.
+    // structure lies in the first GiB the boot tables map in the boot data
+    // region (checked by from_multiboot), the remap keeps it mapped there,
+    // and nothing frees or changes it.
     let boot = match unsafe { BootInfo::from_multiboot(multiboot_info_addr) } {
         Ok(boot) => BOOT_INFO.call_once(|| boot),
         Err(err) => {
             // The firmware is unknown without the boot information; show the
             // error on the VGA text screen too, where BIOS machines have one.
-            // SAFETY: 0xB8000 lies in the boot identity map; on a machine
-            // without VGA text the writes go nowhere visible.
-            unsafe { console::enable_vga_text() };
+            // SAFETY: the boot tables map 0xB8000 in the boot data region;
+            // on a machine without VGA text the writes go nowhere visible.
+            unsafe { console::enable_vga_text(early_vga_base()) };
             panic::fatal(format_args!("{err}"))
         }
     };
@@ -58,7 +59,7 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
     boot::log_summary(boot);
     boot::log_modules(boot);
     init_memory(boot);
-    move_framebuffer(boot, framebuffer_shown);
+    move_screen(boot, framebuffer_shown);
     if let Err(err) = interrupts::init() {
         panic::fatal(format_args!("interrupts: {err}"));
     }
@@ -141,35 +142,70 @@ fn rgb_framebuffer(boot: &BootInfo<'_>) -> Option<boot::FramebufferInfo> {
         .filter(|fb| matches!(fb.kind, boot::FramebufferKind::Rgb { .. }))
 }
 
+/// The VGA text buffer's physical range.
+fn vga_range() -> PhysRange {
+    PhysRange::new(
+        PhysAddr::new(vga_text::BUFFER_ADDR as u64),
+        PhysAddr::new((vga_text::BUFFER_ADDR + vga_text::BUFFER_SIZE) as u64),
+    )
+}
+
+/// Where the VGA text buffer lies in the boot data region, which the boot
+/// page tables map (and the remap keeps until [`move_screen`]).
+fn early_vga_base() -> NonNull<u8> {
+    let addr = regions::boot_data_address(PhysAddr::new(vga_text::BUFFER_ADDR as u64));
+    NonNull::new(addr.as_mut_ptr::<u8>()).expect("the boot data region is not at 0")
+}
+
 /// Turns on the screen console: the framebuffer if GRUB set up a graphics
-/// mode and it lies in the boot identity map, else VGA text on BIOS.
-/// Returns whether the framebuffer is shown.
+/// mode and it lies in the range the boot tables map in the boot data
+/// region, else VGA text on BIOS. Returns whether the framebuffer is shown.
 fn show_early_screen(boot: &BootInfo<'_>) -> bool {
     if let Some(fb) = rgb_framebuffer(boot) {
         if fb.range().end.as_u64() > layout::BOOT_IDENTITY_MAP_END {
             return false;
         }
-        let Some(base) = NonNull::new(fb.address.as_u64() as *mut u8) else {
+        let Some(base) = NonNull::new(regions::boot_data_address(fb.address).as_mut_ptr::<u8>())
+        else {
             return false;
         };
-        // SAFETY: the framebuffer lies in the boot identity map, and the
-        // remap keeps it mapped there until move_framebuffer moves it.
+        // SAFETY: the framebuffer lies in the range the boot tables map in
+        // the boot data region, and the remap keeps it mapped there until
+        // move_screen moves it.
         return unsafe { console::enable_framebuffer(&fb, base) }.is_ok();
     }
     if boot.firmware == Firmware::Bios {
         // SAFETY: BIOS machines boot in VGA text mode with the buffer at
-        // 0xB8000, which the boot identity map covers.
-        unsafe { console::enable_vga_text() };
+        // 0xB8000, which the boot tables map in the boot data region.
+        unsafe { console::enable_vga_text(early_vga_base()) };
     }
     false
 }
 
-/// Maps the framebuffer in the MMIO region and moves the console there (or
-/// starts it there, if it lay beyond the boot identity map).
-fn move_framebuffer(boot: &BootInfo<'_>, shown: bool) {
-    let Some(fb) = rgb_framebuffer(boot) else {
-        return;
-    };
+/// Maps the screen's buffer (the framebuffer, or the VGA text buffer) in
+/// the MMIO region, moves the console there (or starts it there, if the
+/// framebuffer lay beyond the boot tables' reach), and unmaps the early
+/// mapping from the boot data region.
+fn move_screen(boot: &BootInfo<'_>, shown: bool) {
+    match rgb_framebuffer(boot) {
+        Some(fb) => move_framebuffer(&fb, shown),
+        None if boot.firmware == Firmware::Bios => match memory::map_device(vga_range()) {
+            // SAFETY: the VGA text buffer is mapped at `base` from now on.
+            Ok(base) => unsafe { console::move_screen(base_pointer(base)) },
+            Err(err) => warn!("VGA text: cannot map it: {err}; the screen goes dark"),
+        },
+        None => {}
+    }
+    memory::unmap_boot_data(vga_range());
+}
+
+/// A mapped address as a pointer (the MMIO region is far from 0).
+fn base_pointer(addr: x86_64::VirtAddr) -> NonNull<u8> {
+    NonNull::new(addr.as_mut_ptr::<u8>()).expect("the MMIO region is not at 0")
+}
+
+/// Maps the framebuffer in the MMIO region and moves the console there.
+fn move_framebuffer(fb: &boot::FramebufferInfo, shown: bool) {
     let base = match memory::map_device(fb.range()) {
         Ok(base) => base,
         Err(err) => {
@@ -177,16 +213,14 @@ fn move_framebuffer(boot: &BootInfo<'_>, shown: bool) {
             return;
         }
     };
-    let Some(base) = NonNull::new(base.as_mut_ptr::<u8>()) else {
-        return;
-    };
+    let base = base_pointer(base);
     if shown {
         // SAFETY: the framebuffer is mapped at `base` from now on.
-        unsafe { console::move_framebuffer(base) };
-        memory::unmap_identity(fb.range());
+        unsafe { console::move_screen(base) };
+        memory::unmap_boot_data(fb.range());
     } else {
         // SAFETY: as above.
-        match unsafe { console::enable_framebuffer(&fb, base) } {
+        match unsafe { console::enable_framebuffer(fb, base) } {
             Ok((columns, rows)) => info!("framebuffer console: {columns}x{rows} characters"),
             Err(err) => warn!("framebuffer: {err}; no screen console"),
         }
@@ -196,11 +230,8 @@ fn move_framebuffer(boot: &BootInfo<'_>, shown: bool) {
 /// Starts the frame allocator and switches to the kernel's own page table,
 /// then starts the heap.
 fn init_memory(boot: &'static BootInfo<'static>) {
-    let vga = PhysRange::new(
-        PhysAddr::new(vga_text::BUFFER_ADDR as u64),
-        PhysAddr::new((vga_text::BUFFER_ADDR + vga_text::BUFFER_SIZE) as u64),
-    );
-    // The framebuffer stays identity-mapped until move_framebuffer.
+    let vga = vga_range();
+    // The early screen stays in the boot data region until move_screen.
     let framebuffer = rgb_framebuffer(boot).map_or(vga, |fb| fb.range());
     let layout = memory::BootMemory {
         regions: boot.memory_regions(),

@@ -8,9 +8,18 @@ pub const MULTIBOOT2_BOOTLOADER_MAGIC: u32 = 0x36D7_6289;
 /// The P4 slot that maps the page tables themselves. Not 511: the recursive
 /// addresses through the top slot overflow the address space.
 pub const RECURSIVE_P4_SLOT: usize = 510;
-/// How many GiB the boot page tables identity-map.
+/// Where the kernel image is linked: virtual = physical + this (P4 slot
+/// 511, P3 slot 510, the top 2 GiB that the `kernel` code model reaches).
+/// linker.ld defines it too.
+pub const KERNEL_OFFSET: u64 = 0xFFFF_FFFF_8000_0000;
+/// The P4 slot where the boot page tables map the first
+/// [`BOOT_IDENTITY_MAP_GIB`] GiB again, so that Rust reads the boot
+/// information in the higher half (`memory::regions::BOOT_DATA`).
+pub const PHYSICAL_WINDOW_P4_SLOT: usize = 256;
+/// How many GiB the boot page tables identity-map (and map in the physical
+/// window).
 pub const BOOT_IDENTITY_MAP_GIB: u64 = 4;
-/// The end of the boot identity map.
+/// The end of the boot identity map: boot structures must lie below it.
 pub const BOOT_IDENTITY_MAP_END: u64 = BOOT_IDENTITY_MAP_GIB << 30;
 /// Size of the boot stack in bytes.
 pub const BOOT_STACK_SIZE: usize = 0x10000;
@@ -51,8 +60,32 @@ mod tests {
         );
         assert_eq!(asm_constant("RECURSIVE_P4_SLOT"), RECURSIVE_P4_SLOT as u64);
         assert_eq!(asm_constant("BOOT_IDENTITY_MAP_GIB"), BOOT_IDENTITY_MAP_GIB);
+        assert_eq!(asm_constant("KERNEL_OFFSET"), KERNEL_OFFSET);
+        assert_eq!(
+            asm_constant("PHYSICAL_WINDOW_P4_SLOT"),
+            PHYSICAL_WINDOW_P4_SLOT as u64
+        );
         assert_eq!(asm_constant("BOOT_STACK_SIZE"), BOOT_STACK_SIZE as u64);
         assert_eq!(asm_constant("INTERRUPT_VECTORS"), INTERRUPT_VECTORS as u64);
+    }
+
+    #[test]
+    fn linker_script_agrees() {
+        let script = include_str!("../linker.ld");
+        let line = script
+            .lines()
+            .find(|line| line.trim_start().starts_with("KERNEL_OFFSET ="))
+            .expect("linker.ld defines KERNEL_OFFSET");
+        let value = line
+            .split('=')
+            .nth(1)
+            .and_then(|v| v.trim().trim_end_matches(';').strip_prefix("0x"))
+            .expect("KERNEL_OFFSET = 0x...;");
+        assert_eq!(u64::from_str_radix(value, 16).unwrap(), KERNEL_OFFSET);
+        // The kernel's P4 slot is 511 and its P3 slot 510, as asm/boot.asm
+        // maps it.
+        assert_eq!((KERNEL_OFFSET >> 39) & 511, 511);
+        assert_eq!((KERNEL_OFFSET >> 30) & 511, 510);
     }
 
     #[test]

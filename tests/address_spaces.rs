@@ -8,7 +8,7 @@ extern crate alloc;
 use alloc::vec::Vec;
 
 use pyrite::memory::paging::{AddressSpace, EntryFlags, MapError, UnmapError};
-use pyrite::memory::{self, FrameAllocator, Page};
+use pyrite::memory::{self, FrameAllocator, Page, audit, regions};
 use x86_64::VirtAddr;
 
 pyrite::test_kernel!(
@@ -16,6 +16,8 @@ pyrite::test_kernel!(
     thousand_spaces_hold_their_own_pages_and_give_every_frame_back,
     kernel_half_is_refused,
     kernel_mapping_made_later_is_visible,
+    kernel_mapping_made_while_a_space_is_active_is_shared,
+    audit_ignores_an_open_window,
     running_out_of_frames_is_an_error_and_leaks_nothing,
 );
 
@@ -58,19 +60,15 @@ fn fill(space: &mut AddressSpace, index: usize) {
     }
 }
 
-/// Whether the kernel runs in the higher half (only then can a space, which
-/// maps only the kernel half, be activated).
-fn kernel_in_higher_half() -> bool {
-    let code = kernel_in_higher_half as *const () as u64;
-    code >= 0xFFFF_8000_0000_0000
-}
-
-/// Activates `space` and reads its pages at their own addresses.
+/// Activates `space` and reads its pages at their own (lower-half)
+/// addresses; the kernel's own table does not map them.
 fn check_active(space: &AddressSpace, index: usize) {
-    let Some(active) = space.activate() else {
-        assert!(!kernel_in_higher_half(), "activation refused");
-        return;
-    };
+    let kernel_p4 = memory::with(|mem| mem.tables.p4_frame()).unwrap();
+    let active = space.activate();
+    assert_eq!(
+        memory::with(|mem| mem.tables.p4_frame()).unwrap(),
+        space.p4_frame()
+    );
     for i in 0..PAGES {
         let addr = user_page(i).start_address();
         // SAFETY: the active space maps the page, writable, and only this
@@ -84,6 +82,11 @@ fn check_active(space: &AddressSpace, index: usize) {
         assert_eq!((head, tail), (tag(index, i), !tag(index, i)));
     }
     drop(active);
+    memory::with(|mem| {
+        assert_eq!(mem.tables.p4_frame(), kernel_p4);
+        assert_eq!(mem.tables.translate_page(user_page(0)), None);
+    })
+    .unwrap();
 }
 
 fn check(space: &AddressSpace, index: usize) {
@@ -137,12 +140,23 @@ fn kernel_half_is_refused() {
     );
 }
 
-/// A kernel-half P4 slot the kernel does not use.
-const SPARE_KERNEL_SLOT: usize = 500;
+/// A shared kernel-half P4 slot that no region of the layout uses.
+fn spare_kernel_slot() -> usize {
+    regions::shared_kernel_slots()
+        .filter(|&slot| slot != 511)
+        .find(|&slot| {
+            !regions::REGIONS.iter().any(|region| {
+                let (first, last) = region.p4_slots();
+                (first..=last).contains(&slot)
+            })
+        })
+        .expect("the layout leaves a kernel slot free")
+}
 
 fn kernel_mapping_made_later_is_visible() {
-    let first = Page::from_indices(SPARE_KERNEL_SLOT, 1, 0, 0);
-    let later = Page::from_indices(SPARE_KERNEL_SLOT, 2, 0, 0);
+    let spare = spare_kernel_slot();
+    let first = Page::from_indices(spare, 1, 0, 0);
+    let later = Page::from_indices(spare, 2, 0, 0);
     let flags = EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE;
     // The kernel's P3 for the slot exists before the space (the boot makes
     // them all), so the space shares it.
@@ -177,6 +191,55 @@ fn kernel_mapping_made_later_is_visible() {
         }
     })
     .unwrap();
+}
+
+/// A heap-region mapping made while a space is active lands in the shared
+/// kernel tables: the kernel's own table sees it once switched back.
+fn kernel_mapping_made_while_a_space_is_active_is_shared() {
+    let space = AddressSpace::new().unwrap();
+    let (first, _) = regions::HEAP.p4_slots();
+    let page = Page::from_indices(first, 511, 511, 511);
+    let flags = EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE;
+    let active = space.activate();
+    let frame = memory::with(|mem| {
+        mem.tables
+            .map(page, flags, &mut mem.frames)
+            .unwrap()
+            .flush();
+        mem.tables.translate_page(page)
+    })
+    .unwrap();
+    drop(active);
+    assert!(frame.is_some());
+    memory::with(|mem| {
+        assert_eq!(mem.tables.translate_page(page), frame);
+        // SAFETY: mapped above, used by nothing.
+        unsafe { mem.tables.unmap_and_free(page, &mut mem.frames) }.unwrap();
+    })
+    .unwrap();
+    assert_eq!(space.translate_page(page), None);
+}
+
+/// The W^X walk of the active table counts the same whether or not the
+/// address-space window shows another space (editing a space leaves the
+/// window open on it).
+fn audit_ignores_an_open_window() {
+    let window = regions::SPACE_WINDOW.p4_slots().0;
+    // Every space made so far was dropped, which closed the window.
+    let closed = memory::with(|mem| {
+        assert!(mem.tables.p4()[window].is_unused(), "the window is open");
+        audit::audit(&mem.tables)
+    })
+    .unwrap();
+    let mut space = AddressSpace::new().unwrap();
+    fill(&mut space, 0);
+    let open = memory::with(|mem| {
+        assert!(!mem.tables.p4()[window].is_unused(), "the window is closed");
+        audit::audit(&mem.tables)
+    })
+    .unwrap();
+    assert_eq!(open, closed);
+    assert_eq!(open.writable_executable, 0);
 }
 
 /// Takes every free frame but `left`.

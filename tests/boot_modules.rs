@@ -54,11 +54,11 @@ fn every_module_is_intact() {
     for module in boot_info().unwrap().modules() {
         let (n, _) = number_and_total(&module);
         assert_eq!(module.range.len(), expected_len(n), "module {n}'s length");
-        // SAFETY: the remap keeps every module identity-mapped read-only, and
-        // nothing writes to it.
+        // SAFETY: the remap keeps every module mapped read-only in the boot
+        // data region, and nothing writes to it.
         let bytes = unsafe {
             core::slice::from_raw_parts(
-                module.range.start.as_u64() as *const u8,
+                pyrite::memory::regions::boot_data_address(module.range.start).as_ptr::<u8>(),
                 module.range.len() as usize,
             )
         };

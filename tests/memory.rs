@@ -5,6 +5,7 @@
 
 use pyrite::boot_info;
 use pyrite::memory::paging::{EntryFlags, MapError, UnmapError};
+use pyrite::memory::regions::{self, REGIONS, boot_data_address, kernel_address};
 use pyrite::memory::{self, Frame, FrameAllocator, Page, audit};
 use x86_64::{PhysAddr, VirtAddr};
 
@@ -13,6 +14,10 @@ pyrite::test_kernel!(
     sections_have_their_flags,
     no_page_is_writable_and_executable,
     boot_identity_map_is_gone,
+    lower_half_of_the_kernel_table_is_empty,
+    every_kernel_p4_slot_has_its_p3,
+    the_screen_buffer_moved_to_the_mmio_region,
+    the_fault_describer_names_each_region,
     guard_page_below_boot_stack_is_unmapped,
     map_write_read_unmap_round_trip,
     mapping_a_mapped_page_is_an_error,
@@ -23,9 +28,12 @@ pyrite::test_kernel!(
     exhausting_frames_returns_none_and_recovers,
 );
 
-/// A page in a virtual range the kernel does not use.
+/// A page in a virtual range the kernel does not use: a higher-half P4
+/// slot outside every region (the lower half must stay empty).
 fn scratch_page(n: u64) -> Page {
-    Page::containing(VirtAddr::new(0x0000_2222_0000_0000)) + n
+    let start = regions::slot_start(300);
+    assert!(REGIONS.iter().all(|r| !r.contains(start)));
+    Page::containing(VirtAddr::new(start)) + n
 }
 
 fn translate_agrees_with_every_kernel_section() {
@@ -35,21 +43,23 @@ fn translate_agrees_with_every_kernel_section() {
         for section in boot.kernel_sections() {
             let mut addr = section.range.start.as_u64();
             while addr < section.range.end.as_u64() {
-                if Page::containing(VirtAddr::new(addr)) == guard {
+                let virt = kernel_address(PhysAddr::new(addr));
+                if Page::containing(virt) == guard {
                     addr += 4096;
                     continue;
                 }
-                let phys = mem.tables.translate(VirtAddr::new(addr + 123));
+                let phys = mem.tables.translate(virt + 123u64);
                 assert_eq!(phys, Some(PhysAddr::new(addr + 123)), "{:#x}", addr);
                 addr += 4096;
             }
         }
-        // The boot information stays readable where GRUB put it.
-        let info = boot.info.start.as_u64();
-        assert_eq!(
-            mem.tables.translate(VirtAddr::new(info)),
-            Some(PhysAddr::new(info))
-        );
+        // The boot information stays readable in the boot data region.
+        let info = boot.info.start;
+        assert_eq!(mem.tables.translate(boot_data_address(info)), Some(info));
+        let flags = mem
+            .tables
+            .page_flags(Page::containing(boot_data_address(info)));
+        assert!(!flags.unwrap().contains(EntryFlags::WRITABLE), "read-only");
     })
     .unwrap();
 }
@@ -59,7 +69,7 @@ fn sections_have_their_flags() {
     memory::with(|mem| {
         let mut seen = (false, false, false);
         for section in boot.kernel_sections() {
-            let page = Page::containing(VirtAddr::new(section.range.start.as_u64()));
+            let page = Page::containing(kernel_address(section.range.start));
             let flags = mem.tables.page_flags(page).expect("section mapped");
             assert_eq!(flags.contains(EntryFlags::WRITABLE), section.writable);
             assert_eq!(!flags.contains(EntryFlags::NO_EXECUTE), section.executable);
@@ -100,10 +110,100 @@ fn boot_identity_map_is_gone() {
             assert!(!boot.kernel.contains(PhysAddr::new(addr)));
             assert_eq!(mem.tables.translate(VirtAddr::new(addr)), None, "{addr:#x}");
         }
-        // Frame 0 neither.
+        // Frame 0 neither, nor the kernel's load address.
         assert_eq!(mem.tables.translate(VirtAddr::new(0)), None);
+        let load = boot.kernel.start.as_u64();
+        assert_eq!(mem.tables.translate(VirtAddr::new(load)), None);
     })
     .unwrap();
+}
+
+/// The kernel's own table maps nothing below 0xFFFF_8000_0000_0000: its P4
+/// entries 0-255 are all empty, so the lower half is free for user space.
+fn lower_half_of_the_kernel_table_is_empty() {
+    memory::with(|mem| {
+        let p4 = mem.tables.p4();
+        let used: usize = (0..256)
+            .filter(|&i| p4[i].flags().contains(EntryFlags::PRESENT))
+            .count();
+        assert_eq!(used, 0, "P4 entries in the lower half are present");
+        // And the walk agrees: no mapping below the higher half.
+        assert!(
+            p4.entries()
+                .filter(|(i, e)| *i < 256 && !e.is_unused())
+                .count()
+                == 0
+        );
+    })
+    .unwrap();
+}
+
+/// Every shared kernel P4 slot (256-507, 511) has its P3 from boot, so
+/// address spaces that copy those entries see later kernel mappings; the
+/// window slots have none (each table points them elsewhere at run time).
+fn every_kernel_p4_slot_has_its_p3() {
+    memory::with(|mem| {
+        let p4 = mem.tables.p4();
+        for slot in regions::shared_kernel_slots() {
+            assert!(p4.next_table(slot).is_some(), "slot {slot} has no P3");
+        }
+        for window in [regions::FRAME_WINDOW, regions::SPACE_WINDOW] {
+            let (slot, _) = window.p4_slots();
+            assert!(p4[slot].is_unused(), "{} is not empty", window.name);
+        }
+    })
+    .unwrap();
+}
+
+/// The console's buffer (VGA text on BIOS, the framebuffer on UEFI) is
+/// mapped in the MMIO region and no longer in the boot data region.
+fn the_screen_buffer_moved_to_the_mmio_region() {
+    let boot = boot_info().unwrap();
+    let screen = match boot.framebuffer {
+        Some(fb) => fb.address,
+        None => PhysAddr::new(0xB8000),
+    };
+    memory::with(|mem| {
+        assert_eq!(mem.tables.translate(boot_data_address(screen)), None);
+        let mmio = Page::containing(regions::MMIO.start_addr());
+        let found = (0..4096u64)
+            .any(|i| mem.tables.translate_page(mmio + i) == Some(Frame::containing(screen)));
+        assert!(
+            found,
+            "no MMIO page maps the screen at {:#x}",
+            screen.as_u64()
+        );
+    })
+    .unwrap();
+}
+
+fn the_fault_describer_names_each_region() {
+    use memory::AddressKind;
+    let boot = boot_info().unwrap();
+    let cases = [
+        (0, AddressKind::Unmapped),
+        (0x20_0000, AddressKind::Unmapped),
+        (memory::HEAP_START, AddressKind::Heap),
+        (regions::MMIO.start, AddressKind::Mmio),
+        (regions::PER_CPU.start, AddressKind::PerCpu),
+        (regions::TEMPORARY_PAGE.start, AddressKind::TemporaryPage),
+        (regions::FRAME_WINDOW.start, AddressKind::FrameWindow),
+        (regions::SPACE_WINDOW.start, AddressKind::SpaceWindow),
+        (
+            boot_data_address(boot.info.start).as_u64(),
+            AddressKind::BootData,
+        ),
+        (regions::KERNEL_IMAGE.start, AddressKind::KernelImage),
+        (regions::PAGE_TABLES_START, AddressKind::PageTables),
+    ];
+    for (addr, kind) in cases {
+        assert_eq!(memory::describe_address(addr), kind, "{addr:#x}");
+    }
+    let text = kernel_address(boot.kernel_sections()[0].range.start).as_u64();
+    assert!(matches!(
+        memory::describe_address(text),
+        AddressKind::KernelSection { .. }
+    ));
 }
 
 unsafe extern "C" {
@@ -116,6 +216,7 @@ fn boot_stack_bottom_address() -> u64 {
 }
 
 /// The page below the boot stack, in the kernel's .bss: the boot P4 was there.
+/// (`boot_stack_bottom` is its linked, higher-half address.)
 fn boot_stack_guard() -> Page {
     Page::containing(VirtAddr::new(boot_stack_bottom_address() - 1))
 }

@@ -330,8 +330,8 @@ def command_debug(options):
     print(f"QEMU waits for GDB on 127.0.0.1:{options.gdb_port}. In another terminal run:")
     print(f"  gdb {options.kernel} -ex 'target remote 127.0.0.1:{options.gdb_port}' "
           "-ex 'break kernel_main' -ex continue")
-    print("(the 32-bit boot code needs 'set architecture i386' and hbreak; "
-          "see docs/debugging.md.)")
+    print("(the 32-bit boot code runs at physical addresses: 'set architecture i386' "
+          "and hbreak at the nm address minus 0xffffffff80000000; see docs/debugging.md.)")
     print("This terminal is Pyrite's serial console: Ctrl-A then X quits, "
           "Ctrl-A C toggles the QEMU monitor.", flush=True)
     return relay.run(args)

@@ -522,6 +522,18 @@ def uefi_boot_error_is_drawn_on_the_framebuffer():
                 return elf[offset + address - addr:offset + address - addr + size]
         raise AssertionError(f"{address:#x} is not in the kernel file")
 
+    def loaded_bytes(physical, size):
+        """Bytes at a physical (load) address, by the program headers, as
+        GRUB loads them: the trampoline runs with paging off."""
+        elf = KERNEL.read_bytes()
+        phoff, = struct.unpack_from("<Q", elf, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+        for i in range(phnum):
+            kind, _, offset, _, paddr, filesz = struct.unpack_from("<IIQQQQ", elf, phoff + i * phentsize)
+            if kind == 1 and paddr <= physical < paddr + filesz:  # 1: PT_LOAD
+                return elf[offset + physical - paddr:offset + physical - paddr + size]
+        raise AssertionError(f"{physical:#x} is not loaded from the kernel file")
+
     with qemu.Machine(ISO, firmware="uefi", cpu="qemu64,-nx") as m:
         assert m.wait_for("ERR: 3", BOOT_TIMEOUT) is not None, f"no NX error on serial:\n{m.text()[-2000:]}"
         time.sleep(1)
@@ -532,16 +544,17 @@ def uefi_boot_error_is_drawn_on_the_framebuffer():
     ppm_to_png(dump, ROOT / "build" / "uefi-boot-error.png")
     width, height, pixels = read_ppm(dump)
 
-    # The record the trampoline reads (boot_errors.inc): text, then bitmap.
+    # The record the trampoline reads (boot_errors.inc): the physical
+    # addresses of the text, then of the bitmap.
     nm = subprocess.run(["nm", str(KERNEL)], capture_output=True, text=True, check=True).stdout
     record = next(int(f[0], 16) for f in map(str.split, nm.splitlines()) if f[-1] == "err_no_nx")
     message_at, bitmap_at = struct.unpack("<II", kernel_bytes(record, 8))
-    text = kernel_bytes(message_at, 200).split(b"\0")[0].decode()
+    text = loaded_bytes(message_at, 200).split(b"\0")[0].decode()
     assert text == serial_line, (text, serial_line)
-    box_w, box_h = struct.unpack("<II", kernel_bytes(bitmap_at, 8))
+    box_w, box_h = struct.unpack("<II", loaded_bytes(bitmap_at, 8))
     assert box_w <= width and box_h <= height, (box_w, box_h, width, height)
     stride = (box_w + 7) // 8
-    rows = kernel_bytes(bitmap_at + 8, stride * box_h)
+    rows = loaded_bytes(bitmap_at + 8, stride * box_h)
     white, red = b"\xff\xff\xff", b"\xaa\x00\x00"
     wrong = ink = 0
     for y in range(box_h):

@@ -11,7 +11,8 @@ use x86_64::PhysAddr;
 use super::cmdline::CommandLine;
 use super::firmware::{AcpiRoot, Firmware, FramebufferInfo, acpi_root, efi_kind, framebuffer};
 use super::modules::Modules;
-use crate::layout::BOOT_IDENTITY_MAP_END;
+use crate::layout::{BOOT_IDENTITY_MAP_END, KERNEL_OFFSET};
+use crate::memory::regions::boot_data_address;
 use crate::memory::{KernelSection, MemoryKind, MemoryRegion, PhysRange};
 
 /// The parsed structure, kept so that the strings [`BootInfo`] borrows from
@@ -67,6 +68,9 @@ pub enum BootInfoError {
     },
     /// More loaded sections than [`MAX_KERNEL_SECTIONS`].
     TooManySections(usize),
+    /// A loaded section is not linked in the kernel image region (at or
+    /// above `KERNEL_OFFSET`): the kernel was linked for another layout.
+    SectionNotInKernelImage(u64),
 }
 
 impl fmt::Display for BootInfoError {
@@ -92,6 +96,10 @@ impl fmt::Display for BootInfoError {
                 f,
                 "the kernel has {count} loaded sections, more than the {MAX_KERNEL_SECTIONS} supported"
             ),
+            Self::SectionNotInKernelImage(addr) => write!(
+                f,
+                "a kernel section is linked at {addr:#x}, below the kernel image at {KERNEL_OFFSET:#x}"
+            ),
             Self::BadElfSections { entry_size } => write!(
                 f,
                 "ELF sections tag has {entry_size}-byte entries, expected {ELF64_SECTION_HEADER_SIZE}"
@@ -114,7 +122,8 @@ pub struct BootInfo<'a> {
     pub elf_section_count: usize,
     /// The physical range of the kernel's loaded (allocated) sections.
     pub kernel: PhysRange,
-    /// The physical range of the boot information structure itself.
+    /// The physical range of the boot information structure itself (as
+    /// the kernel reads it, from the boot data region).
     pub info: PhysRange,
     /// The framebuffer, if GRUB set one up.
     pub framebuffer: Option<FramebufferInfo>,
@@ -131,12 +140,18 @@ pub struct BootInfo<'a> {
 }
 
 impl BootInfo<'static> {
-    /// Reads the boot information GRUB left at physical address `addr`.
+    /// Reads the boot information GRUB left at physical address `addr`,
+    /// through the boot data region (`memory::regions::BOOT_DATA`), where
+    /// the boot page tables map the first `BOOT_IDENTITY_MAP_GIB` GiB and
+    /// the kernel's own table keeps the structure mapped read-only. Reading
+    /// it there, not at its physical address, lets the parsed structure and
+    /// every string borrowed from it stay valid after the low mappings go,
+    /// with no copy.
     ///
     /// # Safety
     /// `addr` must be the address a Multiboot2 boot loader passed in ebx, and
-    /// the structure must stay identity-mapped and unmodified for the rest of
-    /// the kernel's life.
+    /// the structure must stay mapped in the boot data region and unmodified
+    /// for the rest of the kernel's life.
     pub unsafe fn from_multiboot(addr: u64) -> Result<Self, BootInfoError> {
         if addr == 0 || !addr.is_multiple_of(8) {
             return Err(BootInfoError::BadAddress(addr));
@@ -149,7 +164,7 @@ impl BootInfo<'static> {
                 PhysAddr::new(header_end),
             )));
         }
-        let ptr = addr as *const BootInformationHeader;
+        let ptr = boot_data_address(PhysAddr::new(addr)).as_ptr::<BootInformationHeader>();
         // SAFETY: the header is mapped (checked above) and 8-byte aligned;
         // the caller promised it is a Multiboot2 structure.
         let total_size = u64::from(unsafe { (*ptr).total_size() });
@@ -163,7 +178,9 @@ impl BootInfo<'static> {
         // SAFETY: the whole structure is mapped (checked above) and, as the
         // caller promised, valid and unchanging for 'static.
         let info = unsafe { BootInformation::load(ptr) }.map_err(BootInfoError::Malformed)?;
-        Self::from_info(MULTIBOOT_INFO.call_once(|| info))
+        let mut boot = Self::from_info(MULTIBOOT_INFO.call_once(|| info))?;
+        boot.info = PhysRange::new(PhysAddr::new(addr), PhysAddr::new(end));
+        Ok(boot)
     }
 }
 
@@ -236,10 +253,15 @@ impl<'a> BootInfo<'a> {
             let slot = sections
                 .get_mut(section_count)
                 .ok_or(BootInfoError::TooManySections(section_count + 1))?;
+            // Sections are linked at their physical address + KERNEL_OFFSET.
+            let start = section
+                .sh_addr
+                .checked_sub(KERNEL_OFFSET)
+                .ok_or(BootInfoError::SectionNotInKernelImage(section.sh_addr))?;
             *slot = KernelSection {
                 range: PhysRange::new(
-                    PhysAddr::new_truncate(section.sh_addr),
-                    PhysAddr::new_truncate(section.sh_addr.saturating_add(section.sh_size)),
+                    PhysAddr::new_truncate(start),
+                    PhysAddr::new_truncate(start.saturating_add(section.sh_size)),
                 ),
                 writable: flags.contains(ElfSectionFlags::WRITABLE),
                 executable: flags.contains(ElfSectionFlags::EXECUTABLE),

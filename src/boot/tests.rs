@@ -8,7 +8,7 @@ use multiboot2::{
 use x86_64::PhysAddr;
 
 use super::*;
-use crate::layout::BOOT_IDENTITY_MAP_END;
+use crate::layout::{BOOT_IDENTITY_MAP_END, KERNEL_OFFSET};
 use crate::memory::{MemoryKind, PhysRange};
 use std::boxed::Box;
 use std::vec::Vec;
@@ -38,9 +38,9 @@ fn section_headers(sections: &[(u64, u64, u64)]) -> Vec<u8> {
 
 fn kernel_sections() -> Box<ElfSectionsTag> {
     let headers = section_headers(&[
-        (0x10_0000, 0x8000, SHF_ALLOC | SHF_EXECINSTR),
-        (0x10_8000, 0x2000, SHF_ALLOC),
-        (0x10_a000, 0x3000, SHF_ALLOC | SHF_WRITE),
+        (KERNEL_OFFSET + 0x10_0000, 0x8000, SHF_ALLOC | SHF_EXECINSTR),
+        (KERNEL_OFFSET + 0x10_8000, 0x2000, SHF_ALLOC),
+        (KERNEL_OFFSET + 0x10_a000, 0x3000, SHF_ALLOC | SHF_WRITE),
         (0, 0x5000, 0), // debug info: not loaded
     ]);
     ElfSectionsTag::new(5, 64, 0, &headers)
@@ -93,10 +93,15 @@ fn reads_a_complete_structure() {
             PhysAddr::new(0x1_0000_0000)
         );
         assert_eq!(boot.usable_bytes(), 0x9_fc00 + 0x7ee_0000 + 0x4000_0000);
-        // Loaded sections only: the debug section at address 0 is ignored.
+        // Loaded sections only: the debug section at address 0 is ignored;
+        // the linked (high) addresses become physical ones.
         assert_eq!(
             boot.kernel,
             PhysRange::new(PhysAddr::new(0x10_0000), PhysAddr::new(0x10_d000))
+        );
+        assert_eq!(
+            boot.kernel_sections()[1].range,
+            PhysRange::new(PhysAddr::new(0x10_8000), PhysAddr::new(0x10_a000))
         );
         assert!(!boot.info.is_empty());
         let sections = boot.kernel_sections();
@@ -105,6 +110,19 @@ fn reads_a_complete_structure() {
         assert!(!sections[1].executable && !sections[1].writable);
         assert!(!sections[2].executable && sections[2].writable);
         assert_eq!(boot.modules().count(), 0);
+    });
+}
+
+#[test]
+fn a_section_linked_below_the_kernel_image_is_a_clear_error() {
+    let headers = section_headers(&[(0x10_0000, 0x8000, SHF_ALLOC | SHF_EXECINSTR)]);
+    let builder = Builder::new()
+        .mmap(qemu_like_map())
+        .elf_sections(ElfSectionsTag::new(2, 64, 0, &headers));
+    with_boot_info(builder, |boot| {
+        let err = boot.unwrap_err();
+        assert_eq!(err, BootInfoError::SectionNotInKernelImage(0x10_0000));
+        assert!(std::format!("{err}").contains("below the kernel image"));
     });
 }
 

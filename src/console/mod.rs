@@ -88,12 +88,13 @@ pub const ERROR_COLOUR: ColourCode = ColourCode::new(Colour::White, Colour::Red)
 /// Starts mirroring the console to the VGA text screen and clears it.
 ///
 /// # Safety
-/// The machine must have a VGA text buffer at 0xB8000 (BIOS boot in text
-/// mode), mapped at that address for as long as the console uses it.
-pub unsafe fn enable_vga_text() {
+/// The machine must have a VGA text buffer at physical 0xB8000 (BIOS boot
+/// in text mode), mapped writable at `base` for as long as the console uses
+/// it (see [`move_screen`]).
+pub unsafe fn enable_vga_text(base: NonNull<u8>) {
     // SAFETY: the caller promised the buffer exists and stays mapped; the
     // writer is created once and lives in SCREEN.
-    let mut screen = unsafe { VgaText::new() };
+    let mut screen = unsafe { VgaText::new(base) };
     screen.clear();
     without_interrupts(|| *SCREEN.lock() = Some(Screen::VgaText(screen)));
 }
@@ -103,7 +104,7 @@ pub unsafe fn enable_vga_text() {
 ///
 /// # Safety
 /// The framebuffer `info` describes must be mapped writable at `base` for
-/// as long as the console uses it (see [`move_framebuffer`]).
+/// as long as the console uses it (see [`move_screen`]).
 pub unsafe fn enable_framebuffer(
     info: &FramebufferInfo,
     base: NonNull<u8>,
@@ -116,17 +117,18 @@ pub unsafe fn enable_framebuffer(
     Ok(size)
 }
 
-/// Tells the framebuffer console that the framebuffer is now mapped at
-/// `base`. Does nothing on a VGA text screen.
+/// Tells the screen console that its buffer (the framebuffer or the VGA
+/// text buffer) is now mapped at `base`.
 ///
 /// # Safety
-/// The framebuffer must be mapped writable at `base` from now on.
-pub unsafe fn move_framebuffer(base: NonNull<u8>) {
-    without_interrupts(|| {
-        if let Some(Screen::Framebuffer(screen)) = SCREEN.lock().as_mut() {
-            // SAFETY: the caller's promise.
-            unsafe { screen.move_to(base) };
-        }
+/// The screen's buffer must be mapped writable at `base` from now on.
+pub unsafe fn move_screen(base: NonNull<u8>) {
+    without_interrupts(|| match SCREEN.lock().as_mut() {
+        // SAFETY: the caller's promise.
+        Some(Screen::Framebuffer(screen)) => unsafe { screen.move_to(base) },
+        // SAFETY: the caller's promise.
+        Some(Screen::VgaText(screen)) => unsafe { screen.move_to(base) },
+        None => {}
     });
 }
 

@@ -14,7 +14,8 @@ use x86_64::instructions::port::Port;
 pub const WIDTH: usize = 80;
 /// Screen height in characters.
 pub const HEIGHT: usize = 25;
-/// Physical (and, identity-mapped, virtual) address of the text buffer.
+/// Physical address of the text buffer (the kernel maps it in the boot
+/// data region early, then in the MMIO region).
 pub const BUFFER_ADDR: usize = 0xB8000;
 /// Size of the text buffer in bytes.
 pub const BUFFER_SIZE: usize = WIDTH * HEIGHT * 2;
@@ -137,15 +138,15 @@ impl VgaText {
     /// The default colour: light grey on black.
     pub const DEFAULT_COLOUR: ColourCode = ColourCode::new(Colour::LightGrey, Colour::Black);
 
-    /// A writer over the text buffer at `BUFFER_ADDR`.
+    /// A writer over the text buffer mapped at `base`.
     ///
     /// # Safety
-    /// The buffer must be mapped at `BUFFER_ADDR` whenever the writer is used,
-    /// and only one writer may exist.
-    pub const unsafe fn new() -> Self {
+    /// The buffer (physical [`BUFFER_ADDR`], [`BUFFER_SIZE`] bytes) must be
+    /// mapped writable at `base` whenever the writer is used (see
+    /// [`VgaText::move_to`]), and only one writer may exist.
+    pub const unsafe fn new(base: NonNull<u8>) -> Self {
         Self {
-            // SAFETY: the address is not null.
-            buffer: unsafe { NonNull::new_unchecked(BUFFER_ADDR as *mut Cell) },
+            buffer: base.cast::<Cell>(),
             shadow: [Cell {
                 ascii: b' ',
                 colour: Self::DEFAULT_COLOUR,
@@ -154,6 +155,15 @@ impl VgaText {
             col: 0,
             colour: Self::DEFAULT_COLOUR,
         }
+    }
+
+    /// Uses the buffer at its new mapping, `base`.
+    ///
+    /// # Safety
+    /// The buffer must be mapped writable at `base` from now on, as
+    /// [`VgaText::new`] asks.
+    pub unsafe fn move_to(&mut self, base: NonNull<u8>) {
+        self.buffer = base.cast::<Cell>();
     }
 
     /// Puts `cell` at (`row`, `col`) on the screen and in the copy.

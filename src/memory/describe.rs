@@ -1,11 +1,12 @@
-//! What a virtual address is, in words, for fault reports.
+//! What a virtual address is, in words, for fault reports: the region of
+//! [`super::regions::REGIONS`] it lies in, and whether it is mapped.
 
 use core::fmt;
 
 use x86_64::VirtAddr;
 
-use super::{HEAP_START, MMIO_START, STACKS_PAGES, STACKS_START, TEMPORARY_PAGE};
-use super::{MEMORY, Page, RECURSIVE_SLOT_START};
+use super::regions::{self, P4_SLOT_SIZE, PAGE_TABLES_START, RegionKind};
+use super::{MEMORY, Page};
 
 /// The kind of memory an address belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +30,19 @@ pub enum AddressKind {
     Heap,
     /// The device-memory region.
     Mmio,
+    /// The boot data region (boot information, modules, frame bitmap).
+    BootData,
+    /// The per-CPU region.
+    PerCpu,
+    /// The kernel image region outside every section.
+    KernelImage,
     /// The temporary page.
     TemporaryPage,
+    /// The frame window (one frame at a time, while the kernel fills it).
+    FrameWindow,
+    /// The address-space window (another space's page tables, while the
+    /// kernel edits them).
+    SpaceWindow,
     /// The page tables, through the recursive mapping.
     PageTables,
     /// Something else that is mapped.
@@ -63,7 +75,12 @@ impl fmt::Display for AddressKind {
             Self::Stack => "kernel stack",
             Self::Heap => "kernel heap region",
             Self::Mmio => "device memory region",
+            Self::BootData => "boot data region",
+            Self::PerCpu => "per-CPU region",
+            Self::KernelImage => "kernel image region, outside its sections",
             Self::TemporaryPage => "temporary page",
+            Self::FrameWindow => "frame window (a frame being read or filled)",
+            Self::SpaceWindow => "address-space window (another space's page tables)",
             Self::PageTables => "page tables (recursive mapping)",
             Self::Mapped => "mapped memory",
             Self::Unmapped => "unmapped memory",
@@ -79,7 +96,7 @@ pub fn describe_address(addr: u64) -> AddressKind {
         return AddressKind::NonCanonical;
     };
     let page = Page::containing(virt);
-    if (RECURSIVE_SLOT_START..RECURSIVE_SLOT_START + (1 << 39)).contains(&addr) {
+    if (PAGE_TABLES_START..PAGE_TABLES_START + P4_SLOT_SIZE).contains(&addr) {
         return AddressKind::PageTables;
     }
     let Some(guard) = MEMORY.try_lock() else {
@@ -91,30 +108,28 @@ pub fn describe_address(addr: u64) -> AddressKind {
     if page == memory.boot_stack_guard {
         return AddressKind::BootStackGuard;
     }
-    if let Some(section) = memory
-        .kernel_sections
-        .iter()
-        .find(|s| s.range.start.as_u64() <= addr && addr < s.range.end.as_u64())
-    {
+    if let Some(section) = memory.kernel_sections.iter().find(|s| {
+        let start = regions::kernel_address(s.range.start).as_u64();
+        (start..start + s.range.len()).contains(&addr)
+    }) {
         return AddressKind::KernelSection {
             writable: section.writable,
             executable: section.executable,
         };
     }
     let mapped = memory.tables.translate_page(page).is_some();
-    let stacks_end = STACKS_START + STACKS_PAGES * 4096;
-    match addr {
-        _ if (STACKS_START..stacks_end).contains(&addr) => {
-            if mapped {
-                AddressKind::Stack
-            } else {
-                AddressKind::StackGuard
-            }
-        }
-        _ if (HEAP_START..STACKS_START).contains(&addr) => AddressKind::Heap,
-        _ if (MMIO_START..TEMPORARY_PAGE).contains(&addr) => AddressKind::Mmio,
-        _ if page == Page::containing(VirtAddr::new(TEMPORARY_PAGE)) => AddressKind::TemporaryPage,
-        _ if mapped => AddressKind::Mapped,
-        _ => AddressKind::Unmapped,
+    match regions::region_of(addr).map(|region| region.kind) {
+        Some(RegionKind::Stacks) if mapped => AddressKind::Stack,
+        Some(RegionKind::Stacks) => AddressKind::StackGuard,
+        Some(RegionKind::Heap) => AddressKind::Heap,
+        Some(RegionKind::Mmio) => AddressKind::Mmio,
+        Some(RegionKind::TemporaryPage) => AddressKind::TemporaryPage,
+        Some(RegionKind::FrameWindow) => AddressKind::FrameWindow,
+        Some(RegionKind::SpaceWindow) => AddressKind::SpaceWindow,
+        Some(RegionKind::BootData) => AddressKind::BootData,
+        Some(RegionKind::PerCpu) => AddressKind::PerCpu,
+        Some(RegionKind::KernelImage) => AddressKind::KernelImage,
+        None if mapped => AddressKind::Mapped,
+        None => AddressKind::Unmapped,
     }
 }

@@ -6,16 +6,30 @@
 //! tags, and knows nothing of the modules above it.
 //!
 //! # Virtual memory layout
-//! | address | what |
-//! |---|---|
-//! | `0x0010_0000` ... | kernel sections, identity-mapped with per-section flags |
-//! | `0x000b_8000` | VGA text buffer, identity-mapped, writable, NX |
-//! | physical address | boot information and frame bitmap, identity-mapped, NX |
-//! | [`HEAP_START`] | kernel heap |
-//! | [`STACKS_START`] | kernel stacks, each above an unmapped guard page |
-//! | [`MMIO_START`] | framebuffer and other device memory |
-//! | [`TEMPORARY_PAGE`] | the temporary page for editing inactive tables |
-//! | P4 slot 510 | the recursive mapping: the page tables themselves |
+//! Defined once in [`regions::REGIONS`] (a host test checks that this table
+//! lists every region at its address). The lower half, P4 slots 0-255, is
+//! empty in the kernel's table: page 0 and the boot identity map are gone
+//! after the remap.
+//!
+//! | address | P4 slot | region | what |
+//! |---|---|---|---|
+//! | `0x0000_0000_0000_0000` | 0-255 | (user space) | nothing in the kernel's table |
+//! | `0xffff_8000_0000_0000` | 256 | boot data | physical address + start: boot information and modules (read-only), frame bitmap |
+//! | `0xffff_8080_0000_0000` | 257 | heap | the kernel heap, grown on demand |
+//! | `0xffff_8100_0000_0000` | 258 | kernel stacks | each above an unmapped guard page |
+//! | `0xffff_8180_0000_0000` | 259 | per-CPU | reserved for per-CPU areas |
+//! | `0xffff_8200_0000_0000` | 260 | MMIO | VGA text buffer, framebuffer, other device memory |
+//! | `0xffff_8280_0000_0000` | 261 | temporary page | one page for editing inactive tables |
+//! | `0xffff_fe00_0000_0000` | 508 | frame window | each table's own: one frame at a time, to read or fill it; never shared |
+//! | `0xffff_fe80_0000_0000` | 509 | address-space window | each table's own: another space's P4, to edit its tables; never shared |
+//! | `0xffff_ff00_0000_0000` | 510 | (page tables) | the recursive mapping, in every address space |
+//! | `0xffff_ffff_8000_0000` | 511 | kernel image | sections at physical address + `KERNEL_OFFSET`, per-section flags |
+//!
+//! The kernel's P3 tables for every shared slot (256-507 and 511:
+//! [`regions::shared_kernel_slots`]) exist from boot (the remap makes them),
+//! so an address space that copies those P4 entries sees every kernel
+//! mapping made later. The two window slots get no P3: they are pointed
+//! elsewhere at run time.
 
 pub mod allocator;
 pub mod audit;
@@ -26,6 +40,7 @@ pub mod heap;
 pub mod page;
 pub mod paging;
 pub mod region;
+pub mod regions;
 pub mod remap;
 pub mod stack;
 
@@ -47,19 +62,18 @@ use paging::MapError;
 use remap::{KernelLayout, RemapError};
 use stack::StackAllocator;
 
-/// Start of the kernel heap.
-pub const HEAP_START: u64 = 0x0000_4444_4444_0000;
-/// Start of the kernel stack region.
-pub const STACKS_START: u64 = 0x0000_5555_0000_0000;
-/// Pages in the kernel stack region (1 GiB).
-pub const STACKS_PAGES: u64 = (1 << 30) / PAGE_SIZE;
-/// Start of the region for device memory.
-pub const MMIO_START: u64 = 0x0000_6666_0000_0000;
+/// Start of the kernel heap ([`regions::HEAP`]).
+pub const HEAP_START: u64 = regions::HEAP.start;
+/// Start of the kernel stack region ([`regions::STACKS`]).
+pub const STACKS_START: u64 = regions::STACKS.start;
+/// Pages in the kernel stack region.
+pub const STACKS_PAGES: u64 = regions::STACKS.size / PAGE_SIZE;
+/// Start of the region for device memory ([`regions::MMIO`]).
+pub const MMIO_START: u64 = regions::MMIO.start;
 /// The page used to edit page tables that are not active.
-pub const TEMPORARY_PAGE: u64 = 0x0000_7777_0000_0000;
+pub const TEMPORARY_PAGE: u64 = regions::TEMPORARY_PAGE.start;
 /// Where the recursive slot's 512 GiB window onto the page tables starts.
-pub const RECURSIVE_SLOT_START: u64 =
-    0xFFFF_0000_0000_0000 | ((crate::layout::RECURSIVE_P4_SLOT as u64) << 39);
+pub const RECURSIVE_SLOT_START: u64 = regions::PAGE_TABLES_START;
 
 /// The kernel's memory: frames, the active page table, the stack region.
 pub struct Memory {
@@ -91,7 +105,8 @@ pub struct BootMemory<'a, R> {
     pub kernel: PhysRange,
     /// Ranges to keep and map read-only: the boot information, modules.
     pub keep_read_only: R,
-    /// Device memory to keep mapped writable: the VGA text buffer.
+    /// Device memory to keep mapped writable in the boot data region until
+    /// it is moved to the MMIO region (the early screen).
     pub devices: &'a [PhysRange],
 }
 
@@ -129,6 +144,10 @@ pub struct MemorySummary {
     pub bitmap: PhysRange,
     /// Pages the remap mapped.
     pub pages_mapped: usize,
+    /// Frames the new page table's tables took, the pre-made P3s included.
+    pub table_frames: u64,
+    /// Of those, the P3 tables made for every kernel P4 slot.
+    pub kernel_p3_tables: usize,
     /// The guard page below the boot stack.
     pub guard_page: Page,
     /// The W^X check of the new page table.
@@ -146,12 +165,13 @@ pub fn init(
         .ok_or(MemoryError::NoRoomForFrameBitmap { bytes })?;
 
     // SAFETY: `bitmap` is usable RAM that no one else uses (it avoids the
-    // kernel, the boot information and the modules), 4 KiB aligned, inside
-    // the boot identity map now and identity-mapped by the remap below, so
-    // the slice stays valid for the kernel's whole run.
+    // kernel, the boot information and the modules), 4 KiB aligned, below
+    // BOOT_IDENTITY_MAP_END, so the boot tables map it in the boot data
+    // region, and the remap below maps it there too, so the slice stays
+    // valid for the kernel's whole run.
     let storage = unsafe {
         core::slice::from_raw_parts_mut(
-            bitmap.start.as_u64() as *mut u64,
+            regions::boot_data_address(bitmap.start).as_mut_ptr::<u64>(),
             (bitmap.len() / 8) as usize,
         )
     };
@@ -166,6 +186,7 @@ pub fn init(
         devices: boot.devices,
         frame_bitmap: bitmap,
     };
+    let free_before = frames.stats().free;
     let report = remap::remap_kernel(
         &mut tables,
         &mut frames,
@@ -178,6 +199,8 @@ pub fn init(
         frames: frames.stats(),
         bitmap,
         pages_mapped: report.pages_mapped,
+        table_frames: free_before - frames.stats().free,
+        kernel_p3_tables: report.kernel_p3_tables,
         guard_page: report.guard_page,
         audit: audit::audit(&tables),
     };
@@ -221,11 +244,43 @@ fn frames_of(range: PhysRange) -> impl Iterator<Item = Frame> {
         .flatten()
 }
 
+/// Why device memory could not be mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceMapError {
+    /// The MMIO region has no room left for the range.
+    RegionFull,
+    /// Memory management has not started.
+    NotStarted,
+    /// Mapping a page failed.
+    Map(MapError),
+}
+
+impl From<MapError> for DeviceMapError {
+    fn from(err: MapError) -> Self {
+        Self::Map(err)
+    }
+}
+
+impl fmt::Display for DeviceMapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RegionFull => f.write_str("the MMIO region is full"),
+            Self::NotStarted => f.write_str("memory management has not started"),
+            Self::Map(err) => write!(f, "{err}"),
+        }
+    }
+}
+
 /// Maps device memory `range` into the MMIO region with [`DEVICE_FLAGS`],
 /// an unmapped page after it, and returns the address of `range.start`.
-pub fn map_device(range: PhysRange) -> Result<VirtAddr, MapError> {
+pub fn map_device(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
     with(|mem| {
         let first = mem.next_mmio;
+        let pages = frames_of(range).count() as u64;
+        let end = Page::containing(VirtAddr::new(regions::MMIO.last())) + 1;
+        if first + (pages + 1) > end {
+            return Err(DeviceMapError::RegionFull);
+        }
         for (i, frame) in frames_of(range).enumerate() {
             // SAFETY: `range` is device memory the caller hands over to be
             // mapped (not RAM the allocator owns), at fresh MMIO pages.
@@ -235,19 +290,18 @@ pub fn map_device(range: PhysRange) -> Result<VirtAddr, MapError> {
             }?
             .flush();
         }
-        let pages = frames_of(range).count() as u64;
         mem.next_mmio = first + (pages + 1);
         Ok(first.start_address() + range.start.as_u64() % PAGE_SIZE)
     })
-    .ok_or(MapError::FrameAllocationFailed)?
+    .ok_or(DeviceMapError::NotStarted)?
 }
 
-/// Removes the identity mapping of device memory `range` (its frames are
-/// not RAM, so none is freed).
-pub fn unmap_identity(range: PhysRange) {
+/// Removes the boot data region's mapping of device memory `range`, once
+/// it is mapped in the MMIO region (its frames are not RAM: none is freed).
+pub fn unmap_boot_data(range: PhysRange) {
     with(|mem| {
         for frame in frames_of(range) {
-            let page = Page::containing(VirtAddr::new(frame.start_address().as_u64()));
+            let page = Page::containing(regions::boot_data_address(frame.start_address()));
             if let Ok((_, flush)) = mem.tables.unmap(page) {
                 flush.flush();
             }
@@ -267,15 +321,21 @@ pub fn log_summary(summary: &MemorySummary) {
         ByteSize(PAGE_SIZE)
     );
     log::info!(
-        "frame bitmap: {} at {}",
+        "frame bitmap: {} at {}, mapped at {:#x}",
         ByteSize(summary.bitmap.len()),
-        summary.bitmap
+        summary.bitmap,
+        regions::boot_data_address(summary.bitmap.start).as_u64()
     );
     log::info!(
-        "kernel remapped: {} pages mapped; guard page at {:#x}",
+        "kernel remapped to the higher half: {} pages mapped, {} frames of page tables \
+         ({} kernel P3s made ahead); nothing below {:#x}; guard page at {:#x}",
         summary.pages_mapped,
+        summary.table_frames,
+        summary.kernel_p3_tables,
+        regions::BOOT_DATA.start,
         summary.guard_page.start_address().as_u64()
     );
+    regions::log_regions();
     let audit = summary.audit;
     match audit.first_offender {
         None => log::info!(

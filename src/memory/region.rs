@@ -94,7 +94,8 @@ pub struct MemoryRegion {
 /// A loaded section of the kernel image and the access it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KernelSection {
-    /// Where the section lies (identity-mapped: also its virtual range).
+    /// Where the section was loaded; it runs at this range +
+    /// `layout::KERNEL_OFFSET` (`memory::regions::kernel_address`).
     pub range: PhysRange,
     /// The section is written to (data, bss).
     pub writable: bool,

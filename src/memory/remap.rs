@@ -1,13 +1,16 @@
 //! Builds the kernel's own page table and switches to it: each kernel
-//! section mapped with the access it needs (code: executable, read-only;
-//! read-only data: neither writable nor executable; data and bss: writable,
-//! not executable), plus the few ranges the kernel still needs by their
-//! physical address. Nothing else of the boot identity map survives, and
-//! no page is both writable and executable.
+//! section mapped in the higher half (physical address + `KERNEL_OFFSET`)
+//! with the access it needs (code: executable, read-only; read-only data:
+//! neither writable nor executable; data and bss: writable, not
+//! executable), plus the few physical ranges the kernel still reads in the
+//! boot data region. Nothing of the boot identity map survives (P4 slots
+//! 0-255 stay empty, page 0 is never mapped), no page is both writable and
+//! executable, and every shared kernel P4 slot
+//! ([`super::regions::shared_kernel_slots`]) gets its P3 table now, so that
+//! address spaces sharing the kernel's P4 entries see later mappings. The
+//! window slots get none: each table points them elsewhere at run time.
 
 use core::fmt;
-
-use x86_64::VirtAddr;
 
 use super::frame::{Frame, FrameAllocator};
 use super::frames_of;
@@ -16,8 +19,10 @@ use super::paging::{
     ActivePageTable, EntryFlags, InactivePageTable, MapError, TemporaryPage, UnmapError,
 };
 use super::region::{KernelSection, PhysRange};
+use super::regions::{boot_data_address, kernel_address, shared_kernel_slots};
 
-/// What the new page table maps, all at their physical addresses.
+/// What the new page table maps: the sections in the kernel image region,
+/// the rest in the boot data region.
 pub struct KernelLayout<'a, R> {
     /// The kernel's loaded sections.
     pub sections: &'a [KernelSection],
@@ -35,6 +40,8 @@ pub struct KernelLayout<'a, R> {
 pub struct RemapReport {
     /// Pages mapped in the new table.
     pub pages_mapped: usize,
+    /// P3 tables made ahead for the kernel's shared P4 slots.
+    pub kernel_p3_tables: usize,
     /// The boot P4, now unmapped: the boot stack's guard page.
     pub guard_page: Page,
 }
@@ -109,13 +116,17 @@ pub fn remap_kernel<A: FrameAllocator>(
     let mut new_table = unsafe { InactivePageTable::new(p4_frame, active, &mut temporary_page) }?;
 
     let mapped = active.with(&mut new_table, &mut temporary_page, |mapper| {
+        for slot in shared_kernel_slots() {
+            mapper.p3_create(slot, frames)?;
+        }
         let mut count = 0;
         for section in layout.sections {
             let flags = section_flags(section);
             for frame in frames_of(section.range) {
-                // SAFETY: the kernel's own sections and the ranges the
-                // caller names are what the new table exists to map.
-                match unsafe { mapper.identity_map(frame, flags, frames) } {
+                let page = Page::containing(kernel_address(frame.start_address()));
+                // SAFETY: the kernel's own sections are what the new table
+                // exists to map, at their linked addresses.
+                match unsafe { mapper.map_to(page, frame, flags, frames) } {
                     // The new table is not active: nothing to flush.
                     Ok(flush) => flush.ignore(),
                     Err(MapError::PageAlreadyMapped(_)) => {
@@ -126,25 +137,13 @@ pub fn remap_kernel<A: FrameAllocator>(
                 count += 1;
             }
         }
-        let extra = layout
-            .read_only
-            .clone()
-            .map(|r| (r, EntryFlags::NO_EXECUTE))
-            .chain(
-                layout
-                    .devices
-                    .iter()
-                    .map(|r| (*r, super::DEVICE_FLAGS))
-                    .chain([(
-                        layout.frame_bitmap,
-                        EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE,
-                    )]),
-            );
-        for (range, flags) in extra {
+        for (range, flags) in boot_data(layout) {
             for frame in frames_of(range) {
-                // SAFETY: the kernel's own sections and the ranges the
-                // caller names are what the new table exists to map.
-                match unsafe { mapper.identity_map(frame, flags, frames) } {
+                let page = Page::containing(boot_data_address(frame.start_address()));
+                // SAFETY: the ranges the caller names (boot information,
+                // modules, the screen, the frame bitmap) are what the new
+                // table exists to map, in the boot data region.
+                match unsafe { mapper.map_to(page, frame, flags, frames) } {
                     Ok(flush) => {
                         flush.ignore();
                         count += 1;
@@ -160,11 +159,29 @@ pub fn remap_kernel<A: FrameAllocator>(
     })??;
 
     let old_table = active.switch(new_table);
-    let guard_page = Page::containing(VirtAddr::new(old_table.p4_address().as_u64()));
+    let guard_page = Page::containing(kernel_address(old_table.p4_address()));
     let (_, flush) = active.unmap(guard_page).map_err(RemapError::GuardPage)?;
     flush.flush();
     Ok(RemapReport {
         pages_mapped: mapped,
+        kernel_p3_tables: shared_kernel_slots().count(),
         guard_page,
     })
+}
+
+/// The physical ranges mapped in the boot data region, with their flags:
+/// the boot information and modules read-only, the early screen as device
+/// memory, the frame bitmap writable; none executable.
+fn boot_data<'a>(
+    layout: &'a KernelLayout<'_, impl Iterator<Item = PhysRange> + Clone>,
+) -> impl Iterator<Item = (PhysRange, EntryFlags)> + 'a {
+    layout
+        .read_only
+        .clone()
+        .map(|r| (r, EntryFlags::NO_EXECUTE))
+        .chain(layout.devices.iter().map(|r| (*r, super::DEVICE_FLAGS)))
+        .chain([(
+            layout.frame_bitmap,
+            EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE,
+        )])
 }

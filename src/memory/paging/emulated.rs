@@ -12,7 +12,7 @@ use super::access::TableAccess;
 use super::mapper::{KERNEL_HALF_FIRST_SLOT, Mapper};
 use super::space::{KernelEntries, SpaceHost};
 use super::table::{HierarchicalLevel, Level4, Table};
-use super::{EntryFlags, MapperFlush, PER_TABLE_SLOTS};
+use super::{EntryFlags, MapperFlush};
 use crate::memory::frame::{Frame, FrameAllocator};
 use crate::memory::page::ENTRY_COUNT;
 
@@ -78,15 +78,13 @@ impl EmulatedMemory {
         };
         memory.kernel().p4_mut()[super::RECURSIVE_P4_SLOT]
             .set(kernel_p4, super::RECURSIVE_ENTRY_FLAGS);
-        for slot in KERNEL_HALF_FIRST_SLOT..ENTRY_COUNT {
-            if !PER_TABLE_SLOTS.contains(&slot) {
-                let p3 = memory
-                    .allocator
-                    .get_mut()
-                    .allocate_frame()
-                    .expect("a frame");
-                memory.kernel().p4_mut()[slot].set(p3, EntryFlags::PRESENT | EntryFlags::WRITABLE);
-            }
+        for slot in crate::memory::regions::shared_kernel_slots() {
+            let p3 = memory
+                .allocator
+                .get_mut()
+                .allocate_frame()
+                .expect("a frame");
+            memory.kernel().p4_mut()[slot].set(p3, EntryFlags::PRESENT | EntryFlags::WRITABLE);
         }
         memory
     }

@@ -180,6 +180,23 @@ impl<A: TableAccess> Mapper<A> {
         Ok(table)
     }
 
+    /// Makes sure P4 entry `slot` points at a P3 table, creating an empty one
+    /// if absent: the remap makes the kernel's shared P3 tables ahead this
+    /// way, so that address spaces copying the P4 entry share them.
+    pub fn p3_create<F: FrameAllocator>(
+        &mut self,
+        slot: usize,
+        allocator: &mut F,
+    ) -> Result<(), MapError> {
+        if slot == RECURSIVE_P4_SLOT {
+            return Err(MapError::RecursiveRegion);
+        }
+        let p4 = self.access.p4();
+        let user = slot < KERNEL_HALF_FIRST_SLOT;
+        self.next_table_create(p4, slot, user, allocator)
+            .map(|_| ())
+    }
+
     /// The P1 table for `page`, with the tables on the way created.
     fn p1_create<F: FrameAllocator>(
         &mut self,
@@ -237,21 +254,6 @@ impl<A: TableAccess> Mapper<A> {
             // SAFETY: the frame was just allocated and never mapped.
             unsafe { allocator.deallocate_frame(frame) }
         })
-    }
-
-    /// Maps `frame` at the virtual address equal to its physical address.
-    ///
-    /// # Safety
-    /// As for [`Mapper::map_to`].
-    pub unsafe fn identity_map<F: FrameAllocator>(
-        &mut self,
-        frame: Frame,
-        flags: EntryFlags,
-        allocator: &mut F,
-    ) -> Result<MapperFlush, MapError> {
-        let page = Page::containing(VirtAddr::new(frame.start_address().as_u64()));
-        // SAFETY: the caller's promise is map_to's contract.
-        unsafe { self.map_to(page, frame, flags, allocator) }
     }
 
     /// Removes the 4 KiB mapping of `page` and returns the frame it mapped.

@@ -41,16 +41,18 @@ pub use temporary_page::TemporaryPage;
 use crate::layout::RECURSIVE_P4_SLOT;
 use crate::memory::frame::Frame;
 use crate::memory::page::Page;
+use crate::memory::regions;
 
 /// The P4 slot through which the active table shows the tables of another
-/// address space ([`ActivePageTable::with_space`]). Each P4 has its own
-/// (it is never copied into a new space), and it is empty in every P4 that
-/// is not active.
-pub const SPACE_WINDOW_SLOT: usize = 509;
+/// address space ([`ActivePageTable::with_space`]): the slot of
+/// [`regions::SPACE_WINDOW`]. Each P4 has its own (it is never copied into a
+/// new space), and it is empty in every P4 that is not active.
+pub const SPACE_WINDOW_SLOT: usize = regions::SPACE_WINDOW.p4_slots().0;
 /// The P4 slot through which the active table shows one frame at a time
-/// ([`ActivePageTable::with_frame`]): pointed at a frame, the frame appears
-/// at the recursive address of "P3 table number 508". Empty between uses.
-pub const FRAME_WINDOW_SLOT: usize = 508;
+/// ([`ActivePageTable::with_frame`]): the slot of [`regions::FRAME_WINDOW`].
+/// Pointed at a frame, the frame appears at the recursive address of "P3
+/// table number `FRAME_WINDOW_SLOT`". Empty between uses.
+pub const FRAME_WINDOW_SLOT: usize = regions::FRAME_WINDOW.p4_slots().0;
 /// The P4 slots of the kernel half that belong to each table alone.
 pub const PER_TABLE_SLOTS: [usize; 3] = [SPACE_WINDOW_SLOT, FRAME_WINDOW_SLOT, RECURSIVE_P4_SLOT];
 

@@ -1,12 +1,13 @@
 //! [`AddressSpace`]: a page table of its own for user space, sharing the
 //! kernel half with every other space.
 //!
-//! A space's P4 copies the kernel's P4 entries 256-507 and 511, so it points
-//! at the same kernel P3 tables as every space (a kernel mapping made later
-//! shows everywhere without copying, as long as the kernel's P3 tables exist
-//! before the first space). Slot 510 points at the space's own P4, so the
-//! same recursive code edits it when it is active. The slots in
-//! [`PER_TABLE_SLOTS`] are never copied.
+//! A space's P4 copies the kernel's shared P4 entries
+//! ([`regions::shared_kernel_slots`]: 256-507 and 511), so it points at the
+//! same kernel P3 tables as every space (a kernel mapping made later shows
+//! everywhere without copying, as the remap made every shared P3 table at
+//! boot). Slot 510 points at the space's own P4, so the same recursive code
+//! edits it when it is active. The window slots are never copied: each
+//! table's are its own.
 //!
 //! The space owns its P4, every table of its user half (P4 slots 0-255) and
 //! every frame mapped there, and gives all of them back when dropped, and
@@ -28,13 +29,12 @@ use x86_64::{PhysAddr, VirtAddr};
 use super::access::{RecursiveAccess, TableAccess};
 use super::mapper::{KERNEL_HALF_FIRST_SLOT, Mapper};
 use super::table::{Level4, Table};
-use super::{
-    Entry, EntryFlags, MapError, MapperFlush, PER_TABLE_SLOTS, RECURSIVE_ENTRY_FLAGS, UnmapError,
-};
+use super::{Entry, EntryFlags, MapError, MapperFlush, RECURSIVE_ENTRY_FLAGS, UnmapError};
 use crate::layout::RECURSIVE_P4_SLOT;
 use crate::memory::frame::{Frame, FrameAllocator, OwnedFrame, PAGE_SIZE};
 use crate::memory::frame_bitmap::FrameBitmap;
 use crate::memory::page::{ENTRY_COUNT, Page};
+use crate::memory::regions;
 
 /// Where address spaces live: how their tables and frames are reached, and
 /// the frame allocator they take frames from and give them back to.
@@ -108,10 +108,8 @@ pub struct AddressSpace<H: SpaceHost = KernelSpaces> {
 /// from `kernel`, slot 510 pointing at itself, the rest empty.
 fn init_p4(table: &mut Table<Level4>, kernel: &KernelEntries, frame: Frame) {
     table.zero();
-    for slot in KERNEL_HALF_FIRST_SLOT..ENTRY_COUNT {
-        if !PER_TABLE_SLOTS.contains(&slot) {
-            table[slot] = kernel[slot];
-        }
+    for slot in regions::shared_kernel_slots() {
+        table[slot] = kernel[slot];
     }
     table[RECURSIVE_P4_SLOT].set(frame, RECURSIVE_ENTRY_FLAGS);
 }
@@ -393,30 +391,22 @@ impl AddressSpace<KernelSpaces> {
     /// switches back to the table that was active before. The guard borrows
     /// the space, so it cannot be dropped while active.
     ///
-    /// `None` while the kernel itself runs in the lower half (its code or
-    /// the current stack there): a space maps only the kernel half, so the
-    /// switch would pull the kernel away.
-    pub fn activate(&self) -> Option<ActiveSpace<'_>> {
-        let stack_marker = 0u8;
-        let code = Self::activate as *const () as u64;
-        let stack = &stack_marker as *const u8 as u64;
-        if code < KERNEL_HALF_START || stack < KERNEL_HALF_START {
-            return None;
-        }
+    /// The kernel runs in the kernel half (linked at `KERNEL_OFFSET`, its
+    /// stacks in the stack region or the image), which every space shares,
+    /// so the switch keeps it mapped.
+    pub fn activate(&self) -> ActiveSpace<'_> {
         let previous = Frame::containing(Cr3::read().0.start_address());
         // SAFETY: the space's kernel half is the kernel's (`init_p4`), and
-        // the kernel runs there (checked above), so it stays mapped; the
-        // guard keeps the space alive while active.
+        // the kernel's code, data and stacks all lie there (nothing of the
+        // kernel's own table is below the kernel half after the remap), so
+        // they stay mapped; the guard keeps the space alive while active.
         memory(|mem| unsafe { mem.tables.activate(self.p4) });
-        Some(ActiveSpace {
+        ActiveSpace {
             space: self,
             previous,
-        })
+        }
     }
 }
-
-/// The first address of the kernel half.
-const KERNEL_HALF_START: u64 = 0xFFFF_8000_0000_0000;
 
 /// An active address space; dropping it switches back.
 #[must_use = "dropping the guard switches back at once"]
