@@ -53,8 +53,6 @@ pub const SPACE_WINDOW_SLOT: usize = regions::SPACE_WINDOW.p4_slots().0;
 /// Pointed at a frame, the frame appears at the recursive address of "P3
 /// table number `FRAME_WINDOW_SLOT`". Empty between uses.
 pub const FRAME_WINDOW_SLOT: usize = regions::FRAME_WINDOW.p4_slots().0;
-/// The P4 slots of the kernel half that belong to each table alone.
-pub const PER_TABLE_SLOTS: [usize; 3] = [SPACE_WINDOW_SLOT, FRAME_WINDOW_SLOT, RECURSIVE_P4_SLOT];
 
 /// Flags of the recursive entry: not executable, so the page tables seen
 /// through it are never code.
