@@ -11,7 +11,7 @@ use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
 
-use pyrite::memory::paging::EntryFlags;
+use pyrite::memory::paging::{AddressSpace, EntryFlags};
 use pyrite::memory::{self, FrameAllocator, Page};
 use pyrite::task::executor::{self, Executor};
 use pyrite::task::timer;
@@ -114,6 +114,45 @@ fn pages_map_fresh() -> f64 {
     PAGES as f64 / secs
 }
 
+/// Creates and drops empty address spaces.
+fn spaces_create_destroy() -> f64 {
+    const SPACES: u64 = 2000;
+    let secs = seconds(|| {
+        for _ in 0..SPACES {
+            drop(AddressSpace::new().expect("a space"));
+        }
+    });
+    SPACES as f64 / secs
+}
+
+/// Maps a fresh (zeroed) page into a space that is not active and unmaps
+/// it again, over 512 pages of one P1 table.
+fn space_map_unmap() -> f64 {
+    const PAIRS: u64 = 20_000;
+    let mut space = AddressSpace::new().expect("a space");
+    let base = Page::containing(VirtAddr::new(0x40_0000));
+    let secs = seconds(|| {
+        for i in 0..PAIRS {
+            let page = base + (i % 512);
+            space
+                .map(page, EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE)
+                .expect("map");
+            space.unmap_and_free(page).expect("unmap");
+        }
+    });
+    PAIRS as f64 / secs
+}
+
+/// Frames a new, empty address space takes.
+fn space_frames() -> f64 {
+    let free = || memory::with(|mem| mem.frames.stats().free).unwrap();
+    let before = free();
+    let space = AddressSpace::new().expect("a space");
+    let cost = before - free();
+    drop(space);
+    cost as f64
+}
+
 fn tasks_spawn_complete() -> f64 {
     const TASKS: u64 = 10_000;
     let done = Arc::new(AtomicU64::new(0));
@@ -165,6 +204,17 @@ extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
     );
     report("kernel_page_map_unmap_pairs_per_s", "/s", pages_map_unmap);
     report("kernel_fresh_pages_mapped_per_s", "/s", pages_map_fresh);
+    report(
+        "kernel_address_spaces_created_dropped_per_s",
+        "/s",
+        spaces_create_destroy,
+    );
+    report(
+        "kernel_inactive_space_map_unmap_pairs_per_s",
+        "/s",
+        space_map_unmap,
+    );
+    report("kernel_address_space_frames", "frames", space_frames);
     report(
         "kernel_tasks_spawned_completed_per_s",
         "/s",

@@ -138,13 +138,18 @@ fn lower_half_of_the_kernel_table_is_empty() {
     .unwrap();
 }
 
-/// Every kernel P4 slot (256-509, 511) has its P3 from boot, so address
-/// spaces that copy those entries see later kernel mappings.
+/// Every shared kernel P4 slot (256-507, 511) has its P3 from boot, so
+/// address spaces that copy those entries see later kernel mappings; the
+/// window slots have none (each table points them elsewhere at run time).
 fn every_kernel_p4_slot_has_its_p3() {
     memory::with(|mem| {
         let p4 = mem.tables.p4();
-        for slot in (256..512).filter(|&s| s != 510) {
+        for slot in regions::shared_kernel_slots() {
             assert!(p4.next_table(slot).is_some(), "slot {slot} has no P3");
+        }
+        for window in [regions::FRAME_WINDOW, regions::SPACE_WINDOW] {
+            let (slot, _) = window.p4_slots();
+            assert!(p4[slot].is_unused(), "{} is not empty", window.name);
         }
     })
     .unwrap();
@@ -182,6 +187,8 @@ fn the_fault_describer_names_each_region() {
         (regions::MMIO.start, AddressKind::Mmio),
         (regions::PER_CPU.start, AddressKind::PerCpu),
         (regions::TEMPORARY_PAGE.start, AddressKind::TemporaryPage),
+        (regions::FRAME_WINDOW.start, AddressKind::FrameWindow),
+        (regions::SPACE_WINDOW.start, AddressKind::SpaceWindow),
         (
             boot_data_address(boot.info.start).as_u64(),
             AddressKind::BootData,
@@ -267,12 +274,12 @@ fn mapping_a_mapped_page_is_an_error() {
         let frame = mem.tables.translate_page(page).unwrap();
         let free = mem.frames.stats().free;
         let other = mem.frames.allocate_frame().unwrap();
-        assert_eq!(
+        // SAFETY: `other` was just allocated: unused and ours.
+        let result = unsafe {
             mem.tables
                 .map_to(page, other, EntryFlags::WRITABLE, &mut mem.frames)
-                .err(),
-            Some(MapError::PageAlreadyMapped(frame))
-        );
+        };
+        assert_eq!(result.err(), Some(MapError::PageAlreadyMapped(frame)));
         // `map` gives its frame back when the mapping fails.
         assert_eq!(
             mem.tables
@@ -333,12 +340,12 @@ fn recursive_region_cannot_be_mapped() {
     memory::with(|mem| {
         let page = Page::from_indices(510, 3, 4, 5);
         let frame = Frame::containing(PhysAddr::new(0x1000));
-        assert_eq!(
+        // SAFETY: the call is refused before anything is mapped.
+        let result = unsafe {
             mem.tables
                 .map_to(page, frame, EntryFlags::WRITABLE, &mut mem.frames)
-                .err(),
-            Some(MapError::RecursiveRegion)
-        );
+        };
+        assert_eq!(result.err(), Some(MapError::RecursiveRegion));
     })
     .unwrap();
 }

@@ -38,6 +38,11 @@ pub enum AddressKind {
     KernelImage,
     /// The temporary page.
     TemporaryPage,
+    /// The frame window (one frame at a time, while the kernel fills it).
+    FrameWindow,
+    /// The address-space window (another space's page tables, while the
+    /// kernel edits them).
+    SpaceWindow,
     /// The page tables, through the recursive mapping.
     PageTables,
     /// Something else that is mapped.
@@ -74,6 +79,8 @@ impl fmt::Display for AddressKind {
             Self::PerCpu => "per-CPU region",
             Self::KernelImage => "kernel image region, outside its sections",
             Self::TemporaryPage => "temporary page",
+            Self::FrameWindow => "frame window (a frame being read or filled)",
+            Self::SpaceWindow => "address-space window (another space's page tables)",
             Self::PageTables => "page tables (recursive mapping)",
             Self::Mapped => "mapped memory",
             Self::Unmapped => "unmapped memory",
@@ -117,6 +124,8 @@ pub fn describe_address(addr: u64) -> AddressKind {
         Some(RegionKind::Heap) => AddressKind::Heap,
         Some(RegionKind::Mmio) => AddressKind::Mmio,
         Some(RegionKind::TemporaryPage) => AddressKind::TemporaryPage,
+        Some(RegionKind::FrameWindow) => AddressKind::FrameWindow,
+        Some(RegionKind::SpaceWindow) => AddressKind::SpaceWindow,
         Some(RegionKind::BootData) => AddressKind::BootData,
         Some(RegionKind::PerCpu) => AddressKind::PerCpu,
         Some(RegionKind::KernelImage) => AddressKind::KernelImage,

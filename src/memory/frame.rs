@@ -65,3 +65,39 @@ pub unsafe trait FrameAllocator {
     /// used by anything (no mapping, no pointer into it).
     unsafe fn deallocate_frame(&mut self, frame: Frame);
 }
+
+/// A frame that belongs to its holder alone: nothing maps it, nothing points
+/// into it, and the allocator will not hand it out. Holding one is what
+/// makes mapping it safe ([`crate::memory::paging::AddressSpace::map_owned`]).
+///
+/// Who gives frames back: the owner of the mappings. An address space owns
+/// every frame mapped into it and returns them all when it is dropped. An
+/// `OwnedFrame` itself does not reach the allocator when dropped: the
+/// kernel's allocator sits behind the memory lock, and a drop that takes it
+/// would freeze a caller that already holds it. A dropped `OwnedFrame` is
+/// leaked (lost memory, never a dangling mapping); give it to an address
+/// space or back with [`AddressSpace::free_frame`](crate::memory::paging::AddressSpace::free_frame).
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "a dropped OwnedFrame is leaked: map it or give it back"]
+pub struct OwnedFrame(Frame);
+
+impl OwnedFrame {
+    /// Takes ownership of `frame`.
+    ///
+    /// # Safety
+    /// `frame` must be RAM from the frame allocator that nothing else uses or
+    /// will use: no mapping, no pointer, no other `OwnedFrame`.
+    pub unsafe fn from_frame(frame: Frame) -> Self {
+        Self(frame)
+    }
+
+    /// The frame.
+    pub fn frame(&self) -> Frame {
+        self.0
+    }
+
+    /// Gives up ownership: the caller now answers for the frame.
+    pub fn into_frame(self) -> Frame {
+        self.0
+    }
+}

@@ -20,12 +20,16 @@
 //! | `0xffff_8180_0000_0000` | 259 | per-CPU | reserved for per-CPU areas |
 //! | `0xffff_8200_0000_0000` | 260 | MMIO | VGA text buffer, framebuffer, other device memory |
 //! | `0xffff_8280_0000_0000` | 261 | temporary page | one page for editing inactive tables |
+//! | `0xffff_fe00_0000_0000` | 508 | frame window | each table's own: one frame at a time, to read or fill it; never shared |
+//! | `0xffff_fe80_0000_0000` | 509 | address-space window | each table's own: another space's P4, to edit its tables; never shared |
 //! | `0xffff_ff00_0000_0000` | 510 | (page tables) | the recursive mapping, in every address space |
 //! | `0xffff_ffff_8000_0000` | 511 | kernel image | sections at physical address + `KERNEL_OFFSET`, per-section flags |
 //!
-//! The kernel's P3 tables for slots 256-509 and 511 all exist from boot
-//! (the remap makes them), so an address space that copies those P4
-//! entries sees every kernel mapping made later.
+//! The kernel's P3 tables for every shared slot (256-507 and 511:
+//! [`regions::shared_kernel_slots`]) exist from boot (the remap makes them),
+//! so an address space that copies those P4 entries sees every kernel
+//! mapping made later. The two window slots get no P3: they are pointed
+//! elsewhere at run time.
 
 pub mod allocator;
 pub mod audit;
@@ -278,9 +282,13 @@ pub fn map_device(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
             return Err(DeviceMapError::RegionFull);
         }
         for (i, frame) in frames_of(range).enumerate() {
-            mem.tables
-                .map_to(first + i as u64, frame, DEVICE_FLAGS, &mut mem.frames)?
-                .flush();
+            // SAFETY: `range` is device memory the caller hands over to be
+            // mapped (not RAM the allocator owns), at fresh MMIO pages.
+            unsafe {
+                mem.tables
+                    .map_to(first + i as u64, frame, DEVICE_FLAGS, &mut mem.frames)
+            }?
+            .flush();
         }
         mem.next_mmio = first + (pages + 1);
         Ok(first.start_address() + range.start.as_u64() % PAGE_SIZE)

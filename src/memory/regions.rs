@@ -7,6 +7,11 @@
 //! 256-509, so that an address space sharing the kernel's P4 entries shares
 //! each region whole; slot 510 is the recursive mapping in every address
 //! space; slot 511 holds the kernel image.
+//!
+//! Two regions are not shared: the frame window and the address-space
+//! window are P4 slots each page table uses for itself, pointed elsewhere at
+//! run time (at one frame, at another space's P4). They get no P3 table at
+//! boot and a new address space never copies them ([`shared_kernel_slots`]).
 
 use core::fmt;
 
@@ -48,6 +53,12 @@ pub enum RegionKind {
     Mmio,
     /// The page for editing page tables that are not active.
     TemporaryPage,
+    /// A P4 slot of each table alone, pointed at one frame at a time to
+    /// read or fill it.
+    FrameWindow,
+    /// A P4 slot of each table alone, pointed at another address space's P4
+    /// to edit that space's tables.
+    SpaceWindow,
     /// The kernel's sections at their physical address + `KERNEL_OFFSET`.
     KernelImage,
 }
@@ -63,6 +74,14 @@ pub struct Region {
     pub start: u64,
     /// Its size in bytes.
     pub size: u64,
+}
+
+impl RegionKind {
+    /// Whether every address space shares the region's P4 entries (and so
+    /// its P3 tables). The windows belong to each page table alone.
+    pub const fn is_shared(self) -> bool {
+        !matches!(self, Self::FrameWindow | Self::SpaceWindow)
+    }
 }
 
 impl Region {
@@ -95,7 +114,7 @@ impl Region {
 impl fmt::Display for Region {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (first, last) = self.p4_slots();
-        write!(f, "{:<14} {:#018x} P4 {first}", self.name, self.start)?;
+        write!(f, "{:<20} {:#018x} P4 {first}", self.name, self.start)?;
         if last != first {
             write!(f, "-{last}")?;
         }
@@ -131,6 +150,12 @@ pub const TEMPORARY_PAGE: Region = Region {
     start: slot_start(261),
     size: 4096,
 };
+/// The frame window: its P4 entry points at one frame while the kernel
+/// reads or fills it (`paging::ActivePageTable::with_frame`).
+pub const FRAME_WINDOW: Region = whole_slot("frame window", RegionKind::FrameWindow, 508);
+/// The address-space window: its P4 entry points at the P4 of the space
+/// being edited (`paging::ActivePageTable::with_space`).
+pub const SPACE_WINDOW: Region = whole_slot("address-space window", RegionKind::SpaceWindow, 509);
 /// The kernel image: the top 2 GiB of P4 slot 511.
 pub const KERNEL_IMAGE: Region = Region {
     name: "kernel image",
@@ -140,18 +165,39 @@ pub const KERNEL_IMAGE: Region = Region {
 };
 
 /// Every region of the kernel's address space, by address.
-pub const REGIONS: [Region; 7] = [
+pub const REGIONS: [Region; 9] = [
     BOOT_DATA,
     HEAP,
     STACKS,
     PER_CPU,
     MMIO,
     TEMPORARY_PAGE,
+    FRAME_WINDOW,
+    SPACE_WINDOW,
     KERNEL_IMAGE,
 ];
 
 /// Where the recursive slot's 512 GiB window onto the page tables starts.
 pub const PAGE_TABLES_START: u64 = slot_start(RECURSIVE_P4_SLOT);
+
+/// Whether P4 slot `slot` of the kernel half is the same in every address
+/// space: every slot from 256 up but the recursive slot and the slots of
+/// regions that are not shared (the windows). Free slots are shared too, so
+/// a region added there later is seen by every space.
+pub fn is_shared_kernel_slot(slot: usize) -> bool {
+    (256..512).contains(&slot)
+        && slot != RECURSIVE_P4_SLOT
+        && !REGIONS.iter().any(|region| {
+            let (first, last) = region.p4_slots();
+            !region.kind.is_shared() && (first..=last).contains(&slot)
+        })
+}
+
+/// The kernel's shared P4 slots ([`is_shared_kernel_slot`]): the remap makes
+/// a P3 table for each, and a new address space copies exactly these.
+pub fn shared_kernel_slots() -> impl Iterator<Item = usize> {
+    (256..512).filter(|&slot| is_shared_kernel_slot(slot))
+}
 
 /// The region that holds `addr`, if any.
 pub fn region_of(addr: u64) -> Option<&'static Region> {
@@ -175,7 +221,7 @@ pub fn log_regions() {
         log::debug!("  {region}");
     }
     log::debug!(
-        "  {:<14} {:#018x} P4 {RECURSIVE_P4_SLOT} (recursive)",
+        "  {:<20} {:#018x} P4 {RECURSIVE_P4_SLOT} (recursive)",
         "page tables",
         PAGE_TABLES_START
     );
@@ -230,6 +276,39 @@ mod tests {
             }
         }
         assert_eq!(KERNEL_IMAGE.p4_slots(), (511, 511));
+    }
+
+    #[test]
+    fn the_windows_are_in_the_table_and_not_shared() {
+        for window in [FRAME_WINDOW, SPACE_WINDOW] {
+            assert!(REGIONS.contains(&window), "{}", window.name);
+            assert!(!window.kind.is_shared(), "{}", window.name);
+            let (first, last) = window.p4_slots();
+            assert_eq!(first, last, "{} is one slot", window.name);
+            assert!(!is_shared_kernel_slot(first), "{}", window.name);
+            assert!(!shared_kernel_slots().any(|slot| slot == first));
+        }
+        assert_ne!(FRAME_WINDOW.p4_slots(), SPACE_WINDOW.p4_slots());
+    }
+
+    #[test]
+    fn shared_slots_are_the_kernel_half_but_recursive_and_windows() {
+        let shared: std::vec::Vec<usize> = shared_kernel_slots().collect();
+        assert!(shared.iter().all(|&slot| slot >= 256));
+        assert!(!shared.contains(&RECURSIVE_P4_SLOT));
+        assert!(shared.contains(&511));
+        for region in REGIONS.iter().filter(|r| r.kind.is_shared()) {
+            let (first, last) = region.p4_slots();
+            assert!(
+                (first..=last).all(|slot| shared.contains(&slot)),
+                "{}",
+                region.name
+            );
+        }
+        // 256 slots in the kernel half, less the recursive slot and the two
+        // windows.
+        assert_eq!(shared.len(), 256 - 3);
+        assert!(!is_shared_kernel_slot(0) && !is_shared_kernel_slot(255));
     }
 
     #[test]

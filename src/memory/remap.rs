@@ -5,8 +5,10 @@
 //! executable), plus the few physical ranges the kernel still reads in the
 //! boot data region. Nothing of the boot identity map survives (P4 slots
 //! 0-255 stay empty, page 0 is never mapped), no page is both writable and
-//! executable, and every kernel P4 slot gets its P3 table now, so that
-//! address spaces sharing the kernel's P4 entries see later mappings.
+//! executable, and every shared kernel P4 slot
+//! ([`super::regions::shared_kernel_slots`]) gets its P3 table now, so that
+//! address spaces sharing the kernel's P4 entries see later mappings. The
+//! window slots get none: each table points them elsewhere at run time.
 
 use core::fmt;
 
@@ -17,14 +19,7 @@ use super::paging::{
     ActivePageTable, EntryFlags, InactivePageTable, MapError, TemporaryPage, UnmapError,
 };
 use super::region::{KernelSection, PhysRange};
-use super::regions::{boot_data_address, kernel_address};
-use crate::layout::RECURSIVE_P4_SLOT;
-
-/// The kernel's P4 slots: the higher half but the recursive slot. Each gets
-/// its P3 table at boot.
-pub fn kernel_p4_slots() -> impl Iterator<Item = usize> {
-    (256..512).filter(|&slot| slot != RECURSIVE_P4_SLOT)
-}
+use super::regions::{boot_data_address, kernel_address, shared_kernel_slots};
 
 /// What the new page table maps: the sections in the kernel image region,
 /// the rest in the boot data region.
@@ -45,7 +40,7 @@ pub struct KernelLayout<'a, R> {
 pub struct RemapReport {
     /// Pages mapped in the new table.
     pub pages_mapped: usize,
-    /// P3 tables made ahead for the kernel's P4 slots.
+    /// P3 tables made ahead for the kernel's shared P4 slots.
     pub kernel_p3_tables: usize,
     /// The boot P4, now unmapped: the boot stack's guard page.
     pub guard_page: Page,
@@ -117,18 +112,21 @@ pub fn remap_kernel<A: FrameAllocator>(
     let p4_frame = frames
         .allocate_frame()
         .ok_or(MapError::FrameAllocationFailed)?;
-    let mut new_table = InactivePageTable::new(p4_frame, active, &mut temporary_page)?;
+    // SAFETY: `p4_frame` was just allocated: unused and ours.
+    let mut new_table = unsafe { InactivePageTable::new(p4_frame, active, &mut temporary_page) }?;
 
     let mapped = active.with(&mut new_table, &mut temporary_page, |mapper| {
-        for slot in kernel_p4_slots() {
-            mapper.p4_mut().next_table_create(slot, frames)?;
+        for slot in shared_kernel_slots() {
+            mapper.p3_create(slot, frames)?;
         }
         let mut count = 0;
         for section in layout.sections {
             let flags = section_flags(section);
             for frame in frames_of(section.range) {
                 let page = Page::containing(kernel_address(frame.start_address()));
-                match mapper.map_to(page, frame, flags, frames) {
+                // SAFETY: the kernel's own sections are what the new table
+                // exists to map, at their linked addresses.
+                match unsafe { mapper.map_to(page, frame, flags, frames) } {
                     // The new table is not active: nothing to flush.
                     Ok(flush) => flush.ignore(),
                     Err(MapError::PageAlreadyMapped(_)) => {
@@ -142,7 +140,10 @@ pub fn remap_kernel<A: FrameAllocator>(
         for (range, flags) in boot_data(layout) {
             for frame in frames_of(range) {
                 let page = Page::containing(boot_data_address(frame.start_address()));
-                match mapper.map_to(page, frame, flags, frames) {
+                // SAFETY: the ranges the caller names (boot information,
+                // modules, the screen, the frame bitmap) are what the new
+                // table exists to map, in the boot data region.
+                match unsafe { mapper.map_to(page, frame, flags, frames) } {
                     Ok(flush) => {
                         flush.ignore();
                         count += 1;
@@ -163,7 +164,7 @@ pub fn remap_kernel<A: FrameAllocator>(
     flush.flush();
     Ok(RemapReport {
         pages_mapped: mapped,
-        kernel_p3_tables: kernel_p4_slots().count(),
+        kernel_p3_tables: shared_kernel_slots().count(),
         guard_page,
     })
 }

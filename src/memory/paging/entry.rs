@@ -67,6 +67,15 @@ impl Entry {
             .then(|| Frame::containing(PhysAddr::new(self.0 & ADDRESS_MASK)))
     }
 
+    /// The frame of the next-level table, if the entry points to one
+    /// (present and not a huge page).
+    pub fn table_frame(&self) -> Option<Frame> {
+        if self.flags().contains(EntryFlags::HUGE_PAGE) {
+            return None;
+        }
+        self.pointed_frame()
+    }
+
     /// Points the entry at `frame` with `flags`.
     pub fn set(&mut self, frame: Frame, flags: EntryFlags) {
         let addr = frame.start_address().as_u64();

@@ -1,19 +1,11 @@
-//! Page tables typed by level. Only P4, P3 and P2 tables have a next level,
-//! so a walk below P1 does not compile.
-//!
-//! Tables are reached through the recursive P4 slot: a table at virtual
-//! address `t` finds its child at index `i` at `(t << 9) | (i << 12)`. Every
-//! `&Table` in the kernel is obtained that way (from [`super::Mapper`]), which
-//! is what makes the child address arithmetic valid.
+//! Page tables typed by level. Only P4, P3 and P2 tables have a next level
+//! (`HierarchicalLevel`), so a walk below P1 does not compile. How a child
+//! table is reached is not the table's business: [`super::TableAccess`].
 
 use core::marker::PhantomData;
 use core::ops::{Index, IndexMut};
 
-use x86_64::VirtAddr;
-
-use super::MapError;
-use super::entry::{Entry, EntryFlags};
-use crate::memory::frame::FrameAllocator;
+use super::entry::Entry;
 use crate::memory::page::ENTRY_COUNT;
 
 /// A page table of level `L`.
@@ -65,74 +57,6 @@ impl<L: TableLevel> Table<L> {
     /// The entries with their indices.
     pub fn entries(&self) -> impl Iterator<Item = (usize, &Entry)> {
         self.entries.iter().enumerate()
-    }
-}
-
-impl<L: HierarchicalLevel> Table<L> {
-    /// The recursive-mapping address of the child table at `index`, if the
-    /// entry points to a table (present and not a huge page).
-    fn next_table_address(&self, index: usize) -> Option<VirtAddr> {
-        let flags = self[index].flags();
-        if flags.contains(EntryFlags::PRESENT) && !flags.contains(EntryFlags::HUGE_PAGE) {
-            let table = self as *const Self as u64;
-            Some(VirtAddr::new_truncate(
-                (table << 9) | ((index as u64) << 12),
-            ))
-        } else {
-            None
-        }
-    }
-
-    /// The child table at `index`, if there is one.
-    pub fn next_table(&self, index: usize) -> Option<&Table<L::NextLevel>> {
-        self.next_table_address(index).map(|addr| {
-            // SAFETY: `self` is reached through the recursive mapping (module
-            // docs), so the child's recursive address maps the child table,
-            // whose entry is present. Its lifetime is bound to `self`.
-            unsafe { &*addr.as_ptr::<Table<L::NextLevel>>() }
-        })
-    }
-
-    /// The child table at `index`, mutably, if there is one.
-    pub fn next_table_mut(&mut self, index: usize) -> Option<&mut Table<L::NextLevel>> {
-        self.next_table_address(index).map(|addr| {
-            // SAFETY: as in `next_table`; `&mut self` makes this the only
-            // reference into the subtree.
-            unsafe { &mut *addr.as_mut_ptr::<Table<L::NextLevel>>() }
-        })
-    }
-
-    /// The child table at `index`, created empty from a new frame if absent.
-    pub fn next_table_create<A: FrameAllocator>(
-        &mut self,
-        index: usize,
-        allocator: &mut A,
-    ) -> Result<&mut Table<L::NextLevel>, MapError> {
-        if self[index].flags().contains(EntryFlags::HUGE_PAGE) {
-            return Err(MapError::ParentEntryHugePage);
-        }
-        let created = if self.next_table(index).is_none() {
-            let frame = allocator
-                .allocate_frame()
-                .ok_or(MapError::FrameAllocationFailed)?;
-            // Intermediate entries allow everything; the leaf decides.
-            self[index].set(frame, EntryFlags::PRESENT | EntryFlags::WRITABLE);
-            true
-        } else {
-            false
-        };
-        let table = self
-            .next_table_mut(index)
-            .ok_or(MapError::ParentEntryHugePage)?;
-        if created {
-            // The recursive address of the new table may still be cached from
-            // an earlier table at the same place.
-            x86_64::instructions::tlb::flush(VirtAddr::from_ptr(
-                table as *const Table<L::NextLevel>,
-            ));
-            table.zero();
-        }
-        Ok(table)
     }
 }
 

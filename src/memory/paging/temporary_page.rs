@@ -27,30 +27,41 @@ impl TemporaryPage {
 
     /// Maps `frame` at the temporary page (writable, not executable) in the
     /// active table and returns its address.
-    pub fn map(
+    ///
+    /// # Safety
+    /// Nothing else may use `frame` while it is mapped here, and what is
+    /// written through the page must not break whoever uses it afterwards.
+    pub unsafe fn map(
         &mut self,
         frame: Frame,
         active: &mut ActivePageTable,
     ) -> Result<VirtAddr, MapError> {
-        active
-            .map_to(
+        // SAFETY: the caller's promise covers this mapping of `frame`.
+        unsafe {
+            active.map_to(
                 self.page,
                 frame,
                 EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE,
                 &mut self.allocator,
-            )?
-            .flush();
+            )
+        }?
+        .flush();
         Ok(self.page.start_address())
     }
 
     /// Maps `frame`, which holds a page table, and returns it as a table.
     /// Its entries are read as P1 entries: no walk goes below it.
-    pub fn map_table_frame(
+    ///
+    /// # Safety
+    /// `frame` must hold a page table (or become one) that the caller may
+    /// edit, and nothing else may use it while the table is borrowed.
+    pub unsafe fn map_table_frame(
         &mut self,
         frame: Frame,
         active: &mut ActivePageTable,
     ) -> Result<&mut Table<Level1>, MapError> {
-        let addr = self.map(frame, active)?;
+        // SAFETY: the caller's promise is `map`'s contract.
+        let addr = unsafe { self.map(frame, active) }?;
         // SAFETY: the page now maps `frame`, a 4 KiB page table; the reference
         // borrows `self`, so the page is not remapped while it lives.
         Ok(unsafe { &mut *addr.as_mut_ptr::<Table<Level1>>() })
