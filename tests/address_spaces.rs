@@ -18,6 +18,7 @@ pyrite::test_kernel!(
     kernel_mapping_made_later_is_visible,
     kernel_mapping_made_while_a_space_is_active_is_shared,
     audit_ignores_an_open_window,
+    w_xor_x_is_checked_in_every_space,
     running_out_of_frames_is_an_error_and_leaks_nothing,
 );
 
@@ -280,4 +281,32 @@ fn running_out_of_frames_is_an_error_and_leaks_nothing() {
         .unwrap();
         assert_eq!(free_frames(), before);
     }
+}
+
+/// The W^X walk covers a space's own user half: a writable, executable user
+/// page is found there, and only there.
+fn w_xor_x_is_checked_in_every_space() {
+    let mut clean = AddressSpace::new().expect("space");
+    let mut bad = AddressSpace::new().expect("space");
+    let data = EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE | EntryFlags::USER_ACCESSIBLE;
+    clean.map(user_page(0), data).expect("map");
+    bad.map(user_page(0), data).expect("map");
+    bad.map(
+        user_page(1),
+        EntryFlags::WRITABLE | EntryFlags::USER_ACCESSIBLE,
+    )
+    .expect("map");
+    let kernel = memory::with(|mem| audit::audit(&mem.tables)).unwrap();
+    let clean_report = clean.audit();
+    let bad_report = bad.audit();
+    assert_eq!(kernel.writable_executable, 0, "{kernel:?}");
+    assert_eq!(clean_report.writable_executable, 0, "{clean_report:?}");
+    assert_eq!(bad_report.writable_executable, 1, "{bad_report:?}");
+    assert_eq!(
+        bad_report.first_offender,
+        Some(user_page(1).start_address())
+    );
+    // Both walks see the shared kernel half and the space's own pages.
+    assert_eq!(clean_report.mappings, bad_report.mappings - 1);
+    assert!(clean_report.mappings > 1);
 }

@@ -1,5 +1,6 @@
-//! Walks every mapping of the active page table and checks W^X: no page may
-//! be both writable and executable. Access is the combination of all levels:
+//! Walks every mapping of a page table (the kernel's at boot, any address
+//! space's through `AddressSpace::audit`) and checks W^X: no page may be
+//! both writable and executable. Access is the combination of all levels:
 //! writable only if every level allows writes, executable only if no level
 //! sets NO_EXECUTE.
 //!

@@ -141,6 +141,13 @@ impl<H: SpaceHost> AddressSpace<H> {
         unsafe { self.host.with_space(self.p4, f) }
     }
 
+    /// Checks W^X over every mapping this space has: its own user half and
+    /// the kernel half it shares, as the boot check does for the kernel's
+    /// own table.
+    pub fn audit(&self) -> crate::memory::audit::AuditReport {
+        self.with_mapper(|mapper, _| crate::memory::audit::audit(mapper))
+    }
+
     /// A new frame for this space, zeroed (no stale data reaches user space).
     pub fn allocate_frame(&self) -> Option<OwnedFrame> {
         let frame = self.host.with_frames(|frames| frames.allocate_frame())?;
