@@ -54,7 +54,6 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
         warn!("{problem}");
     }
     debug!("boot information at {:#x}", multiboot_info_addr);
-    let pit_counted = matches!(calibration, Ok((_, time::TimeBase::Pit)));
     log_calibration(calibration);
     boot::log_summary(boot);
     boot::log_modules(boot);
@@ -67,7 +66,7 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
         panic::fatal(format_args!("interrupts: {err}"));
     }
     info!("machine checks: {}", interrupts::machine_check::enable());
-    match interrupts::timer::ensure_ticking(pit_counted) {
+    match interrupts::timer::ensure_ticking() {
         interrupts::timer::TickSource::Pit => {}
         interrupts::timer::TickSource::Rtc => warn!(
             "timer: the PIT does not tick (IRQ 0 silent); ticks come from the RTC \

@@ -390,7 +390,7 @@ def halt_says_how_to_quit_and_stops_with_interrupts_off():
 
 
 @system_test
-def keyboard_flood_is_survived_and_drops_are_reported():
+def keyboard_flood_is_survived_and_any_drop_is_reported():
     with qemu.Machine(ISO, firmware="bios") as m:
         boot_to_prompt(m)
         # 500 keys as fast as QMP takes them, without waiting for the guest.
@@ -404,10 +404,16 @@ def keyboard_flood_is_survived_and_drops_are_reported():
         m.type_line("irq")
         assert wait_for_count(m, "keyboard: ", 1, timeout=30), m.text()[-800:]
         text = m.text()
-        assert "scancodes dropped (queue of 255)" in text, text[-800:]
+        counters = [line for line in text.split("\n")
+                    if line.startswith("keyboard: ") and line.endswith("(queue of 255)")]
+        assert counters, text[-800:]
+        dropped = int(counters[-1].split()[1])
+        if dropped:
+            # The input watcher says so on its own, once a second.
+            assert "scancodes dropped (typed faster than read)" in text, text[-1500:]
         typed = text.split(PROMPT, 2)[1].split("\n")[0]
         print(f"    {len(typed)} of 500 keys reached the line editor (it keeps 256); "
-              + text[text.index("keyboard: "):].split("\n")[0])
+              + counters[-1])
         m.type_line("echo alive")
         assert wait_for_count(m, "\nalive\n", 1), text[-500:]
 

@@ -219,6 +219,13 @@ fn with_screen_in(colour: Option<ColourCode>, draw: impl FnOnce(&mut Screen)) {
     }
 }
 
+/// Sends what serial output still waits in the ring, by bounded polling,
+/// and polls from then on: for a machine about to halt or reset, where no
+/// transmit interrupt will come to send it.
+pub fn drain_before_stop() {
+    without_interrupts(crate::drivers::serial::enter_last_words);
+}
+
 /// Releases the console locks whatever holds them, so a panic report gets
 /// through even if the panic struck while printing, and sends serial output
 /// synchronously (with a bounded wait per burst) from then on.

@@ -38,14 +38,22 @@ pub const fn rate_hz(code: u8) -> u32 {
     BASE_HZ >> (code - 1)
 }
 
+/// The index left selected between accesses: register D (read-only),
+/// with bit 7 clear, so NMIs are enabled again.
+const RESTING_INDEX: u8 = 0x0D;
+
 fn read(register: u8) -> u8 {
     let mut index: Port<u8> = Port::new(INDEX);
     let mut data: Port<u8> = Port::new(DATA);
     // SAFETY: the RTC's ports belong to this module; selecting a register
     // and reading it changes nothing but register C's flags (on purpose).
+    // Bit 7 of the index masks NMIs during the access (the index port
+    // carries the NMI mask); the resting index clears it again after.
     unsafe {
         index.write(NMI_OFF | register);
-        data.read()
+        let value = data.read();
+        index.write(RESTING_INDEX);
+        value
     }
 }
 
@@ -53,10 +61,11 @@ fn write(register: u8, value: u8) {
     let mut index: Port<u8> = Port::new(INDEX);
     let mut data: Port<u8> = Port::new(DATA);
     // SAFETY: as in `read`; callers write only registers A and B's rate and
-    // interrupt-enable bits.
+    // interrupt-enable bits; NMIs are masked only for the access.
     unsafe {
         index.write(NMI_OFF | register);
         data.write(value);
+        index.write(RESTING_INDEX);
     }
 }
 

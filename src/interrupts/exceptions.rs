@@ -9,6 +9,7 @@
 //! module never asks which kind of kernel it runs in.
 
 use core::fmt;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use spin::Once;
 use x86_64::registers::control::{Cr2, Cr3};
@@ -126,6 +127,8 @@ impl fmt::Display for SelectorErrorCode {
 /// handler's report. Later faults (a fault inside the report) do not
 /// replace it: the first one is the cause.
 static FATAL: Once<FatalException> = Once::new();
+/// Set by the first fatal exception, before it fills [`FATAL`].
+static FATAL_CLAIMED: AtomicBool = AtomicBool::new(false);
 
 /// A fatal exception: the saved registers, where they were saved (which
 /// stack the handler ran on), and CR2 as it was on entry (a page fault's
@@ -156,11 +159,16 @@ pub(super) fn handle(ctx: &mut InterruptContext) {
         1 => log::info!("debug exception at {:#x}", ctx.rip),
         _ => {
             let cr2 = Cr2::read_raw();
-            FATAL.call_once(|| FatalException {
-                context: ctx.clone(),
-                saved_at: core::ptr::from_ref(ctx) as u64,
-                cr2,
-            });
+            // Only the first fatal exception records itself: a second one
+            // (an NMI or machine check striking while the first records)
+            // must not wait on the Once the first is filling.
+            if !FATAL_CLAIMED.swap(true, Ordering::AcqRel) {
+                FATAL.call_once(|| FatalException {
+                    context: ctx.clone(),
+                    saved_at: core::ptr::from_ref(ctx) as u64,
+                    cr2,
+                });
+            }
             let (mnemonic, name) = name(vector);
             panic!("{name} ({mnemonic}) at RIP {:#x}", ctx.rip)
         }

@@ -26,7 +26,7 @@ pub static DEADLINE_WAKER: AtomicWaker = AtomicWaker::new();
 
 /// Starts the PIT at [`TIMER_HZ`] and takes its line, IRQ 0.
 pub fn init() -> Result<(), IrqError> {
-    irq::register(pic::IRQ_TIMER, on_tick)?;
+    irq::register(pic::IRQ_TIMER, on_pit_tick)?;
     pit::start_periodic(TIMER_HZ);
     Ok(())
 }
@@ -79,12 +79,12 @@ fn ticks_advance() -> bool {
 /// Checks that the timer ticks, and if the PIT stays silent, drives the
 /// ticks from the RTC instead. Call once, with interrupts on.
 ///
-/// `pit_counted` says the PIT already proved it counts (it gave the TSC
-/// calibration a plausible rate): then the check is skipped, because
-/// waiting for a tick would cost init up to a whole tick period (10 ms) on
-/// every boot for a failure that machine has just ruled out.
-pub fn ensure_ticking(pit_counted: bool) -> TickSource {
-    if pit_counted || ticks_advance() {
+/// This waits for a real tick (up to one period, 10 ms) on every boot: a
+/// PIT whose channel 2 counted during the TSC calibration can still fail to
+/// raise IRQ 0 (channel 0 gated, or the line taken by an HPET in legacy
+/// replacement mode), and only a tick proves the timer works.
+pub fn ensure_ticking() -> TickSource {
+    if ticks_advance() {
         return TickSource::Pit;
     }
     let registered = x86_64::instructions::interrupts::without_interrupts(|| {
@@ -117,7 +117,15 @@ fn on_rtc_interrupt() {
     }
 }
 
-/// The IRQ 0 handler (and the RTC's, when it stands in).
+/// The IRQ 0 handler. Once the RTC drives the ticks, a PIT that starts
+/// late is ignored, or time would run at twice its rate.
+fn on_pit_tick() {
+    if !RTC_DRIVEN.load(Ordering::Relaxed) {
+        on_tick();
+    }
+}
+
+/// Counts a tick and wakes the sleepers whose deadline has come.
 fn on_tick() {
     let ticks = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
     if ticks >= NEXT_DEADLINE.load(Ordering::Acquire) {

@@ -21,6 +21,7 @@ use alloc::sync::Arc;
 use alloc::task::Wake;
 use core::fmt;
 use core::future::Future;
+use core::ops::Bound;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::task::{Context, Waker};
 
@@ -170,7 +171,7 @@ impl Executor {
             let count = self.ready.pop_batch(&mut batch);
             if count == 0 {
                 if self.ready.take_overflow() {
-                    self.queue_all();
+                    polls += self.poll_every_task();
                     continue;
                 }
                 return polls;
@@ -205,12 +206,31 @@ impl Executor {
         true
     }
 
-    /// After an overflow some wake is missing from the queue: queue every
-    /// task once. The queue is empty now and has room for them all.
-    fn queue_all(&self) {
-        for entry in self.tasks.values() {
-            entry.waker.queued.store(false, Ordering::Release);
-            entry.waker.queue();
+    /// After an overflow some wake is missing from the queue: poll every
+    /// task once, straight from the task map. Not through the queue: if it
+    /// overflowed because it could not grow (no memory), queueing every
+    /// task would overflow it again, and the executor would never rest.
+    /// Walks the map by key, so it allocates nothing.
+    fn poll_every_task(&mut self) -> usize {
+        let mut polls = 0;
+        let mut after = None;
+        loop {
+            let next = match after {
+                None => self.tasks.keys().next().copied(),
+                Some(last) => self
+                    .tasks
+                    .range((Bound::Excluded(last), Bound::Unbounded))
+                    .next()
+                    .map(|(id, _)| *id),
+            };
+            let Some(id) = next else {
+                return polls;
+            };
+            if self.poll_task(id) {
+                polls += 1;
+            }
+            self.adopt_spawned();
+            after = Some(id);
         }
     }
 

@@ -33,9 +33,9 @@ use output::OutputRing;
 const COM1_BASE: u16 = 0x3F8;
 /// Output waiting for the line: 8 KiB is 0.7 s of text at 115200 baud.
 const OUTPUT_BYTES: usize = 8192;
-/// Line status reads a polled write waits for the transmitter: a few
-/// milliseconds on real hardware (an ISA port read takes about a
-/// microsecond), beyond the 1.4 ms a full FIFO takes at 115200 baud.
+/// Line status reads a polled write waits for the transmitter: about 20 ms
+/// on real hardware (an ISA port read takes about a microsecond), well
+/// beyond the 1.4 ms a full FIFO takes at 115200 baud.
 const POLL_LIMIT: u32 = 20_000;
 /// Interrupt causes handled per COM1 interrupt, at most.
 const CAUSES_PER_INTERRUPT: usize = 8;
@@ -175,10 +175,10 @@ pub fn emergency_write(bytes: &[u8]) {
         // SAFETY: COM1's line status and data registers; the rest of the
         // kernel is stopped, so nothing else drives the port.
         unsafe {
-            for _ in 0..100_000 {
-                if status.read() & 0x20 != 0 {
-                    break;
-                }
+            // One bounded wait for the whole message: a transmitter that
+            // did not empty once will not for the next byte either.
+            if (0..POLL_LIMIT).all(|_| status.read() & 0x20 == 0) {
+                return;
             }
             data.write(byte);
         }

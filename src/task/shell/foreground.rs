@@ -229,7 +229,7 @@ mod tests {
     }
 
     #[test]
-    fn a_command_that_never_ends_runs_until_ctrl_c() {
+    fn a_command_that_never_ends_keeps_running_without_ctrl_c() {
         let script = Script::default();
         let mut ahead = TypeAhead::new();
         let (outcome, dropped) = drive(&script, &mut ahead, |_| false);

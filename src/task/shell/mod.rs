@@ -152,6 +152,7 @@ async fn run_command(command: Command<'_>) {
         }
         Command::Reboot => {
             println!("rebooting... the machine restarts now");
+            console::drain_before_stop();
             ps2::pulse_reset_line();
             // Give the controller a moment, then force it.
             task_timer::sleep(core::time::Duration::from_millis(100)).await;
@@ -160,6 +161,7 @@ async fn run_command(command: Command<'_>) {
         }
         Command::Halt => {
             println!("{HALTED}");
+            console::drain_before_stop();
             // Interrupts off: no key, tick or task runs after this.
             arch::halt_forever();
         }
