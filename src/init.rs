@@ -188,7 +188,10 @@ fn show_early_screen(boot: &BootInfo<'_>) -> bool {
 fn move_screen(boot: &BootInfo<'_>, shown: bool) {
     match rgb_framebuffer(boot) {
         Some(fb) => move_framebuffer(&fb, shown),
-        None if boot.firmware == Firmware::Bios => match memory::map_device(vga_range()) {
+        // SAFETY: 0xB8000 is the VGA text buffer on a BIOS machine: device
+        // memory, which the memory map never lists as usable RAM.
+        None if boot.firmware == Firmware::Bios => match unsafe { memory::map_device(vga_range()) }
+        {
             // SAFETY: the VGA text buffer is mapped at `base` from now on.
             Ok(base) => unsafe { console::move_screen(base_pointer(base)) },
             Err(err) => warn!("VGA text: cannot map it: {err}; the screen goes dark"),
@@ -205,7 +208,9 @@ fn base_pointer(addr: x86_64::VirtAddr) -> NonNull<u8> {
 
 /// Maps the framebuffer in the MMIO region and moves the console there.
 fn move_framebuffer(fb: &boot::FramebufferInfo, shown: bool) {
-    let base = match memory::map_device(fb.range()) {
+    // SAFETY: the framebuffer GRUB reported is device memory (the firmware
+    // keeps it out of the usable areas of the memory map).
+    let base = match unsafe { memory::map_device(fb.range()) } {
         Ok(base) => base,
         Err(err) => {
             warn!("framebuffer: cannot map it: {err}; the screen stays as it is");

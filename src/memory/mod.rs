@@ -273,7 +273,12 @@ impl fmt::Display for DeviceMapError {
 
 /// Maps device memory `range` into the MMIO region with [`DEVICE_FLAGS`],
 /// an unmapped page after it, and returns the address of `range.start`.
-pub fn map_device(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
+///
+/// # Safety
+/// `range` must be device memory (a framebuffer, device registers), not
+/// RAM the frame allocator may hand out: mapping such RAM here would give
+/// it a second, writable owner.
+pub unsafe fn map_device(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
     with(|mem| {
         let first = mem.next_mmio;
         let pages = frames_of(range).count() as u64;
@@ -282,8 +287,8 @@ pub fn map_device(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
             return Err(DeviceMapError::RegionFull);
         }
         for (i, frame) in frames_of(range).enumerate() {
-            // SAFETY: `range` is device memory the caller hands over to be
-            // mapped (not RAM the allocator owns), at fresh MMIO pages.
+            // SAFETY: the caller promised `range` is device memory, not RAM
+            // the allocator owns; the MMIO pages are fresh.
             unsafe {
                 mem.tables
                     .map_to(first + i as u64, frame, DEVICE_FLAGS, &mut mem.frames)
