@@ -25,9 +25,13 @@ static REPORTING: AtomicBool = AtomicBool::new(false);
 pub fn begin_last_words() -> bool {
     x86_64::instructions::interrupts::disable();
     if REPORTING.swap(true, Ordering::SeqCst) {
-        crate::drivers::serial::emergency_write(
-            b"\r\n*** another fault while reporting a fault; halted ***\r\n",
-        );
+        // SAFETY: interrupts are off and a report is under way: the kernel
+        // is stopped, and the report that holds the port will not resume.
+        unsafe {
+            crate::drivers::serial::emergency_write(
+                b"\r\n*** another fault while reporting a fault; halted ***\r\n",
+            )
+        };
         return false;
     }
     // SAFETY: interrupts are off and this is the only CPU running kernel code,

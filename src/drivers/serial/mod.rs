@@ -164,25 +164,30 @@ pub fn enter_last_words() {
     port.pump();
 }
 
-/// Writes `bytes` to COM1 without the lock or the driver, polling the
-/// line status register: for the last words of a kernel whose console is
-/// broken. Gives up on a byte after a bounded wait.
-pub fn emergency_write(bytes: &[u8]) {
-    use x86_64::instructions::port::Port;
-    let mut data: Port<u8> = Port::new(COM1_BASE);
-    let mut status: Port<u8> = Port::new(COM1_BASE + 5);
+/// Writes `bytes` to COM1 without the lock or the driver's state, polling
+/// the transmitter: for the last words of a kernel whose console is broken.
+/// Gives up at the first wait that times out.
+///
+/// # Safety
+/// The rest of the kernel must be stopped (interrupts off, this the only
+/// CPU running kernel code), so nothing else drives the port.
+pub unsafe fn emergency_write(bytes: &[u8]) {
+    // SAFETY: COM1's registers; the caller promised nothing else uses them.
+    let uart = unsafe { Uart::as_found(COM1_BASE) };
     for &byte in bytes {
-        // SAFETY: COM1's line status and data registers; the rest of the
-        // kernel is stopped, so nothing else drives the port.
-        unsafe {
-            // One bounded wait for the whole message: a transmitter that
-            // did not empty once will not for the next byte either.
-            if (0..POLL_LIMIT).all(|_| status.read() & 0x20 == 0) {
-                return;
-            }
-            data.write(byte);
+        // One bounded wait for the whole message: a transmitter that did
+        // not empty once will not for the next byte either.
+        if !wait_to_send(&uart) {
+            return;
         }
+        uart.send(byte);
     }
+}
+
+/// Waits, at most [`POLL_LIMIT`] status reads, until `uart` takes a burst.
+/// False if it did not.
+fn wait_to_send(uart: &Uart) -> bool {
+    (0..POLL_LIMIT).any(|_| uart.can_send())
 }
 
 impl SerialPort {
@@ -239,7 +244,7 @@ impl SerialPort {
             if self.out.is_empty() || self.stalled {
                 return;
             }
-            if !(0..POLL_LIMIT).any(|_| uart.can_send()) {
+            if !wait_to_send(uart) {
                 self.stalled = true;
                 return;
             }

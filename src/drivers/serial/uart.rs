@@ -97,6 +97,17 @@ impl Uart {
         unsafe { Port::<u8>::new(self.base + offset).write(value) }
     }
 
+    /// The UART at `base` as it is, not configured again: for sending the
+    /// last bytes of a kernel whose driver state cannot be trusted. One
+    /// byte per burst, which is right whatever the FIFO's state.
+    ///
+    /// # Safety
+    /// As for [`Uart::init`]; besides, nothing else may drive the UART
+    /// while this handle is used.
+    pub unsafe fn as_found(base: u16) -> Self {
+        Self { base, burst: 1 }
+    }
+
     /// Finds and configures the UART at `base`: 115200 8N1, FIFOs on,
     /// device interrupts off. Bytes received before this call (a key
     /// pressed on a terminal while the machine booted) are handed to
