@@ -47,7 +47,10 @@ fn timer_ticks_at_the_programmed_rate() {
         elapsed.as_micros(),
         ratio
     );
-    assert!((0.9..=1.1).contains(&ratio), "ratio {ratio}");
+    // A wrong divisor is off by a factor of two or more; an emulator on a
+    // loaded host delivers some ticks late or merges two, which stretches
+    // the ratio by tens of percent, not by two.
+    assert!((0.75..=1.5).contains(&ratio), "ratio {ratio}");
 }
 
 static IRQ_PRINTS: AtomicU64 = AtomicU64::new(0);
