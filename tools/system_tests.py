@@ -696,12 +696,15 @@ def main():
     selected = [t for t in TESTS if not only or any(word in t.__name__ for word in only)]
     failed = 0
     for test in selected:
+        started = time.monotonic()
         try:
             test()
-            print(f"test system::{test.__name__} ... ok", flush=True)
+            print(f"test system::{test.__name__} ... ok ({time.monotonic() - started:.1f} s)",
+                  flush=True)
         except Exception:  # noqa: BLE001 - report every kind of failure
             failed += 1
-            print(f"test system::{test.__name__} ... FAILED", flush=True)
+            print(f"test system::{test.__name__} ... FAILED ({time.monotonic() - started:.1f} s)",
+                  flush=True)
             traceback.print_exc(file=sys.stdout)
     print(f"system tests: {len(selected) - failed} passed, {failed} failed")
     return 1 if failed else 0
