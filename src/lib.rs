@@ -13,6 +13,7 @@ pub mod arch;
 pub mod boot;
 pub mod console;
 pub mod drivers;
+pub mod fs;
 mod init;
 pub mod interrupts;
 pub mod layout;
