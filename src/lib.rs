@@ -19,6 +19,7 @@ pub mod interrupts;
 pub mod layout;
 pub mod memory;
 pub mod panic;
+pub mod process;
 pub mod queue;
 pub mod task;
 pub mod testing;

@@ -45,7 +45,9 @@ impl fmt::Display for NameProblem {
         match self {
             Self::Empty => write!(f, "the name is empty"),
             Self::NotAbsolute => write!(f, "the name does not start with /"),
-            Self::EmptyComponent => write!(f, "the name has an empty component (// or a trailing /)"),
+            Self::EmptyComponent => {
+                write!(f, "the name has an empty component (// or a trailing /)")
+            }
             Self::DotComponent => write!(f, "the name has a . or .. component"),
             Self::BadByte(b' ') => write!(f, "the name has a space (one word only)"),
             Self::BadByte(byte) => write!(f, "the name has the byte {byte:#04x}"),
