@@ -39,14 +39,14 @@ pub fn init(boot: &'static BootInfo<'static>) -> &'static FileTree<'static> {
         });
         let (tree, rejected) = FileTree::build(modules);
         for reject in &rejected {
-            log::warn!("files: boot module {reject}; not served as a file");
+            log::warn!("boot module {reject}; not served as a file");
         }
         let bytes: u64 = tree.files().map(|(_, file)| file.len()).sum();
         if tree.is_empty() && rejected.is_empty() {
             return tree;
         }
         log::info!(
-            "files: {} from boot modules ({}), {} rejected",
+            "{} files from boot modules ({}), {} rejected",
             tree.len(),
             ByteSize(bytes),
             rejected.len()
