@@ -400,7 +400,7 @@ mod tests {
 
     #[test]
     fn bad_names_are_rejected_with_the_reason() {
-        let long = "/".repeat(1) + &"a".repeat(MAX_PATH);
+        let long = "/".to_string() + &"a".repeat(MAX_PATH);
         let long: &'static str = std::boxed::Box::leak(long.into_boxed_str());
         let (tree, rejected) = tree(&[
             ("/bin/hello", b"1"),

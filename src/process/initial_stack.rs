@@ -83,7 +83,7 @@ pub struct StackImage {
 
 /// Lays out `contents` below `top`, in at most `limit` bytes.
 pub fn build(top: u64, contents: &StackContents<'_>, limit: u64) -> Result<StackImage, StackError> {
-    if top % 16 != 0 {
+    if !top.is_multiple_of(16) {
         return Err(StackError::MisalignedTop);
     }
     let strings = contents.argv.iter().chain(contents.envp);

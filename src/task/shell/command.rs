@@ -32,6 +32,15 @@ pub enum Command<'a> {
     Reboot,
     /// Stop the machine.
     Halt,
+    /// List a directory of the file tree (the root if none is named).
+    Ls(Option<&'a str>),
+    /// Print a file.
+    Cat {
+        /// The file.
+        path: &'a str,
+        /// As a hexdump rather than as text.
+        hex: bool,
+    },
 }
 
 /// A command's name, arguments and what it does, for `help`.
@@ -90,6 +99,16 @@ pub const COMMANDS: &[CommandHelp] = &[
         name: "sleep",
         args: "N[ms]",
         about: "wait N seconds (or N ms) on a timer",
+    },
+    CommandHelp {
+        name: "ls",
+        args: "[DIR]",
+        about: "list a directory of the files (the boot modules); / if none",
+    },
+    CommandHelp {
+        name: "cat",
+        args: "[-x] FILE",
+        about: "print a text file; -x: a hexdump of its first 4 KiB (binary files need it)",
     },
     CommandHelp {
         name: "reboot",
@@ -308,7 +327,30 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
             }
             parse_duration(arg).map(Command::Sleep).map_err(bad)
         }
+        "ls" => match rest.split_whitespace().collect::<alloc::vec::Vec<_>>()[..] {
+            [] => Ok(Command::Ls(None)),
+            [dir] => Ok(Command::Ls(Some(dir))),
+            _ => Err(ParseError::BadArgument {
+                command: "ls",
+                problem: "one directory at most",
+            }),
+        },
+        "cat" => parse_cat(rest),
         other => Err(ParseError::Unknown(other)),
+    }
+}
+
+fn parse_cat(rest: &str) -> Result<Command<'_>, ParseError<'_>> {
+    let bad = |problem| ParseError::BadArgument {
+        command: "cat",
+        problem,
+    };
+    match rest.split_whitespace().collect::<alloc::vec::Vec<_>>()[..] {
+        [] | ["-x"] => Err(bad("which file?")),
+        ["-x", path] => Ok(Command::Cat { path, hex: true }),
+        [path] if !path.starts_with('-') => Ok(Command::Cat { path, hex: false }),
+        [option] | [option, _] if option.starts_with('-') => Err(bad("the only option is -x")),
+        _ => Err(bad("one file only")),
     }
 }
 
@@ -342,6 +384,41 @@ mod tests {
         );
         assert_eq!(parse(""), Err(ParseError::Empty));
         assert_eq!(parse("   "), Err(ParseError::Empty));
+        assert_eq!(parse("ls"), Ok(Command::Ls(None)));
+        assert_eq!(parse("ls  /bin "), Ok(Command::Ls(Some("/bin"))));
+        assert_eq!(
+            parse("cat /etc/motd"),
+            Ok(Command::Cat {
+                path: "/etc/motd",
+                hex: false
+            })
+        );
+        assert_eq!(
+            parse("cat -x /bin/hello"),
+            Ok(Command::Cat {
+                path: "/bin/hello",
+                hex: true
+            })
+        );
+    }
+
+    #[test]
+    fn file_commands_say_what_is_wrong() {
+        let message = |line| format!("{}", parse(line).unwrap_err());
+        assert_eq!(
+            message("ls /a /b"),
+            "ls: one directory at most (usage: ls [DIR])"
+        );
+        assert_eq!(message("cat"), "cat: which file? (usage: cat [-x] FILE)");
+        assert_eq!(message("cat -x"), "cat: which file? (usage: cat [-x] FILE)");
+        assert_eq!(
+            message("cat -v /f"),
+            "cat: the only option is -x (usage: cat [-x] FILE)"
+        );
+        assert_eq!(
+            message("cat a b"),
+            "cat: one file only (usage: cat [-x] FILE)"
+        );
     }
 
     fn report(frames: Option<FrameStats>) -> MemReport {
@@ -409,6 +486,7 @@ mod tests {
         for command in COMMANDS {
             let line = match command.name {
                 "sleep" => "sleep 1",
+                "cat" => "cat /etc/motd",
                 name => name,
             };
             assert!(parse(line).is_ok(), "{line}");
