@@ -80,6 +80,8 @@ def ls_lists_the_programs_and_cat_shows_text():
         assert dump[0].endswith("|.ELF............|"), dump[0]
         assert run(m, "ls /nope") == "ls: /nope: no such file or directory\n"
         assert run(m, "cat /bin") == "cat: /bin: is a directory\n"
+        help_text = run(m, "help")
+        assert "\n  ls [DIR]" in help_text and "\n  cat [-x] FILE" in help_text, help_text
         log = m.text()
         assert f"INFO  fs: {len(modules)} files from boot modules" in log, log[:3000]
         assert "PANIC" not in log and "EXCEPTION" not in log
