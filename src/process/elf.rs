@@ -268,7 +268,8 @@ pub fn parse(file: &[u8], allowed: Range<u64>) -> Result<Executable, ElfError> {
         segments
             .iter()
             .find(|s| {
-                s.offset <= header.e_phoff && header.e_phoff + table_len <= s.offset + s.filesz
+                s.offset <= header.e_phoff
+                    && header.e_phoff.saturating_add(table_len) <= s.offset + s.filesz
             })
             .map(|s| s.vaddr + (header.e_phoff - s.offset))
     });

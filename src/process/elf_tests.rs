@@ -5,6 +5,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use proptest::prelude::*;
+
 use super::elf::{ElfError, Executable, MAX_PROGRAM_HEADERS, Permissions, parse};
 
 const RANGE: Range<u64> = 0x1000..0x7fff_0000_0000;
@@ -309,4 +311,39 @@ fn every_error_reads_as_a_sentence() {
         "segment 1 is writable and executable (W^X)"
     );
     assert!(std::format!("{}", ElfError::StaticPie).contains("ET_DYN"));
+}
+
+proptest! {
+    // Cheap cases; enough that a damaged flag byte lands often.
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// Any damage to the headers gives an error or a program that still
+    /// keeps every promise: never a panic, never W+X, never outside the
+    /// range, never an entry outside the code.
+    #[test]
+    fn damaged_headers_never_pass_unchecked(
+        damage in proptest::collection::vec((0usize..64 + 56 * 3, any::<u8>()), 1..4),
+    ) {
+        let mut file = Image::good().bytes();
+        for (at, byte) in damage {
+            file[at] = byte;
+        }
+        if let Ok(exe) = parse(&file, RANGE) {
+            for (i, s) in exe.segments.iter().enumerate() {
+                prop_assert!(!(s.permissions.write && s.permissions.execute));
+                prop_assert!(s.vaddr >= RANGE.start && s.vaddr + s.memsz <= RANGE.end);
+                prop_assert!(s.filesz <= s.memsz);
+                prop_assert!(s.offset + s.filesz <= file.len() as u64);
+                prop_assert_eq!(s.offset % 4096, s.vaddr % 4096);
+                for t in &exe.segments[i + 1..] {
+                    let (a, b) = (s.pages(), t.pages());
+                    prop_assert!(a.end <= b.start || b.end <= a.start);
+                }
+            }
+            prop_assert!(exe
+                .segments
+                .iter()
+                .any(|s| s.permissions.execute && s.contains(exe.entry)));
+        }
+    }
 }
