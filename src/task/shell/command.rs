@@ -327,30 +327,9 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
             }
             parse_duration(arg).map(Command::Sleep).map_err(bad)
         }
-        "ls" => match rest.split_whitespace().collect::<alloc::vec::Vec<_>>()[..] {
-            [] => Ok(Command::Ls(None)),
-            [dir] => Ok(Command::Ls(Some(dir))),
-            _ => Err(ParseError::BadArgument {
-                command: "ls",
-                problem: "one directory at most",
-            }),
-        },
-        "cat" => parse_cat(rest),
+        "ls" => super::files::parse_ls(rest),
+        "cat" => super::files::parse_cat(rest),
         other => Err(ParseError::Unknown(other)),
-    }
-}
-
-fn parse_cat(rest: &str) -> Result<Command<'_>, ParseError<'_>> {
-    let bad = |problem| ParseError::BadArgument {
-        command: "cat",
-        problem,
-    };
-    match rest.split_whitespace().collect::<alloc::vec::Vec<_>>()[..] {
-        [] | ["-x"] => Err(bad("which file?")),
-        ["-x", path] => Ok(Command::Cat { path, hex: true }),
-        [path] if !path.starts_with('-') => Ok(Command::Cat { path, hex: false }),
-        [option] | [option, _] if option.starts_with('-') => Err(bad("the only option is -x")),
-        _ => Err(bad("one file only")),
     }
 }
 
@@ -384,41 +363,6 @@ mod tests {
         );
         assert_eq!(parse(""), Err(ParseError::Empty));
         assert_eq!(parse("   "), Err(ParseError::Empty));
-        assert_eq!(parse("ls"), Ok(Command::Ls(None)));
-        assert_eq!(parse("ls  /bin "), Ok(Command::Ls(Some("/bin"))));
-        assert_eq!(
-            parse("cat /etc/motd"),
-            Ok(Command::Cat {
-                path: "/etc/motd",
-                hex: false
-            })
-        );
-        assert_eq!(
-            parse("cat -x /bin/hello"),
-            Ok(Command::Cat {
-                path: "/bin/hello",
-                hex: true
-            })
-        );
-    }
-
-    #[test]
-    fn file_commands_say_what_is_wrong() {
-        let message = |line| format!("{}", parse(line).unwrap_err());
-        assert_eq!(
-            message("ls /a /b"),
-            "ls: one directory at most (usage: ls [DIR])"
-        );
-        assert_eq!(message("cat"), "cat: which file? (usage: cat [-x] FILE)");
-        assert_eq!(message("cat -x"), "cat: which file? (usage: cat [-x] FILE)");
-        assert_eq!(
-            message("cat -v /f"),
-            "cat: the only option is -x (usage: cat [-x] FILE)"
-        );
-        assert_eq!(
-            message("cat a b"),
-            "cat: one file only (usage: cat [-x] FILE)"
-        );
     }
 
     fn report(frames: Option<FrameStats>) -> MemReport {

@@ -1,12 +1,42 @@
-//! How the shell shows files: directory listings, text, and hexdumps for
-//! what is not text. Pure logic, tested on the host.
+//! The shell's file commands, `ls` and `cat`: their arguments, and how
+//! they show files (directory listings, text, and hexdumps for what is not
+//! text). Pure logic, tested on the host.
 
+use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
+use super::command::{Command, ParseError};
 use crate::fs::DirEntry;
 
 /// How much of a file `cat -x` shows.
 pub const HEXDUMP_LIMIT: usize = 4096;
+
+/// Parses `ls`'s arguments: at most one directory.
+pub fn parse_ls(rest: &str) -> Result<Command<'_>, ParseError<'_>> {
+    match rest.split_whitespace().collect::<Vec<_>>()[..] {
+        [] => Ok(Command::Ls(None)),
+        [dir] => Ok(Command::Ls(Some(dir))),
+        _ => Err(ParseError::BadArgument {
+            command: "ls",
+            problem: "one directory at most",
+        }),
+    }
+}
+
+/// Parses `cat`'s arguments: `[-x] FILE`.
+pub fn parse_cat(rest: &str) -> Result<Command<'_>, ParseError<'_>> {
+    let bad = |problem| ParseError::BadArgument {
+        command: "cat",
+        problem,
+    };
+    match rest.split_whitespace().collect::<Vec<_>>()[..] {
+        [] | ["-x"] => Err(bad("which file?")),
+        ["-x", path] => Ok(Command::Cat { path, hex: true }),
+        [path] if !path.starts_with('-') => Ok(Command::Cat { path, hex: false }),
+        [option] | [option, _] if option.starts_with('-') => Err(bad("the only option is -x")),
+        _ => Err(bad("one file only")),
+    }
+}
 
 /// Whether `bytes` can go to the console as they are: UTF-8 with no control
 /// characters but newline, tab and carriage return (an escape byte would
@@ -66,9 +96,39 @@ pub fn write_hexdump(bytes: &[u8], out: &mut impl Write) -> fmt::Result {
 
 #[cfg(test)]
 mod tests {
+    use super::super::command::parse;
     use super::*;
     use alloc::string::{String, ToString};
     use alloc::vec;
+    use std::format;
+
+    #[test]
+    fn file_commands_parse() {
+        assert_eq!(parse("ls"), Ok(Command::Ls(None)));
+        assert_eq!(parse("ls  /bin "), Ok(Command::Ls(Some("/bin"))));
+        let cat = |path, hex| Ok(Command::Cat { path, hex });
+        assert_eq!(parse("cat /etc/motd"), cat("/etc/motd", false));
+        assert_eq!(parse("cat -x /bin/hello"), cat("/bin/hello", true));
+    }
+
+    #[test]
+    fn file_commands_say_what_is_wrong() {
+        let message = |line| format!("{}", parse(line).unwrap_err());
+        assert_eq!(
+            message("ls /a /b"),
+            "ls: one directory at most (usage: ls [DIR])"
+        );
+        assert_eq!(message("cat"), "cat: which file? (usage: cat [-x] FILE)");
+        assert_eq!(message("cat -x"), "cat: which file? (usage: cat [-x] FILE)");
+        assert_eq!(
+            message("cat -v /f"),
+            "cat: the only option is -x (usage: cat [-x] FILE)"
+        );
+        assert_eq!(
+            message("cat a b"),
+            "cat: one file only (usage: cat [-x] FILE)"
+        );
+    }
 
     #[test]
     fn text_is_told_from_binary() {
