@@ -235,8 +235,14 @@ pub fn parse(file: &[u8], allowed: Range<u64>) -> Result<Executable, ElfError> {
     if header.e_machine != EM_X86_64 {
         return Err(ElfError::WrongMachine(header.e_machine));
     }
+    // A dynamically linked program is usually ET_DYN too: name the cause
+    // that matters, the missing dynamic linker.
+    let interpreter = elf
+        .segments()
+        .is_some_and(|table| table.iter().any(|h| h.p_type == PT_INTERP));
     match header.e_type {
         ET_EXEC => {}
+        ET_DYN if interpreter => return Err(ElfError::Interpreter),
         ET_DYN => return Err(ElfError::StaticPie),
         other => return Err(ElfError::NotExecutable(other)),
     }
@@ -263,16 +269,7 @@ pub fn parse(file: &[u8], allowed: Range<u64>) -> Result<Executable, ElfError> {
         return Err(ElfError::EntryNotExecutable(entry));
     }
     let table_len = u64::from(header.e_phnum) * u64::from(header.e_phentsize);
-    let phdr = phdr.or_else(|| {
-        // Without PT_PHDR: where the segment that holds the table maps it.
-        segments
-            .iter()
-            .find(|s| {
-                s.offset <= header.e_phoff
-                    && header.e_phoff.saturating_add(table_len) <= s.offset + s.filesz
-            })
-            .map(|s| s.vaddr + (header.e_phoff - s.offset))
-    });
+    let phdr = phdr.or_else(|| mapped_at(&segments, header.e_phoff, table_len));
     Ok(Executable {
         entry,
         segments,
@@ -280,6 +277,15 @@ pub fn parse(file: &[u8], allowed: Range<u64>) -> Result<Executable, ElfError> {
         phnum: header.e_phnum,
         phent: header.e_phentsize,
     })
+}
+
+/// Where the file bytes `offset..offset + len` appear in memory, if one
+/// segment holds them all (the program headers, without `PT_PHDR`).
+fn mapped_at(segments: &[Segment], offset: u64, len: u64) -> Option<u64> {
+    segments
+        .iter()
+        .find(|s| s.offset <= offset && offset.saturating_add(len) <= s.offset + s.filesz)
+        .map(|s| s.vaddr + (offset - s.offset))
 }
 
 /// Checks one `PT_LOAD` header, the `index`th.

@@ -216,6 +216,14 @@ fn wrong_kinds_of_file_are_refused() {
         Image::good().with(|i| i.segments.push(interp)).parse(),
         Err(ElfError::Interpreter)
     );
+    // A dynamically linked PIE is refused for its interpreter.
+    assert_eq!(
+        Image::good()
+            .with(|i| i.segments.push(interp))
+            .with(|i| i.kind = 3)
+            .parse(),
+        Err(ElfError::Interpreter)
+    );
 }
 
 #[test]
