@@ -22,6 +22,7 @@ use x86_64::VirtAddr;
 
 pyrite::test_kernel!(
     the_modules_are_files,
+    every_program_loads,
     hello_is_mapped_with_its_permissions,
     file_bytes_are_in_place_and_bss_is_zero,
     the_stack_holds_argc_argv_envp_and_auxv,
@@ -89,6 +90,23 @@ fn the_modules_are_files() {
             .starts_with(b"Welcome")
     );
     assert_eq!(&hello_file()[..4], b"\x7fELF");
+}
+
+/// Every file in /bin is a program that loads, keeps W^X, and gives its
+/// frames back.
+fn every_program_loads() {
+    let before = free_frames();
+    let programs = fs::files().unwrap().list("/bin").unwrap();
+    assert!(programs.len() >= 2, "hello and args at least");
+    for program in programs {
+        let path = alloc::format!("/bin/{}", program.name);
+        let image = process::load(&path, &[path.as_bytes()], &[])
+            .unwrap_or_else(|err| panic!("{path}: {err}"));
+        assert_eq!(image.space.audit().writable_executable, 0, "{path}");
+        assert_eq!(image.stack_pointer.as_u64() % 16, 0);
+        drop(image);
+        assert_eq!(free_frames(), before, "{path}");
+    }
 }
 
 fn hello_is_mapped_with_its_permissions() {
