@@ -99,7 +99,6 @@ pub fn load_image(
     random: [u8; 16],
 ) -> Result<LoadedImage, LoadError> {
     let executable = elf::parse(file, USER_IMAGE_RANGE)?;
-    // Checked before any frame is taken.
     let aux = [
         (auxv::AT_PHDR, executable.phdr.unwrap_or(0)),
         (auxv::AT_PHENT, u64::from(executable.phent)),
@@ -115,6 +114,7 @@ pub fn load_image(
         aux: &aux[first..],
         random,
     };
+    // The file and the arguments are checked before any frame is taken.
     let stack = initial_stack::build(USER_STACK_TOP, &contents, MAX_ARGUMENT_BYTES)?;
 
     let mut space = AddressSpace::new()?;
