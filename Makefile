@@ -33,7 +33,7 @@ DEBUG_KERNEL := target/x86_64-unknown-none/debug/pyrite
 DEBUG_ISO    := build/pyrite-debug.iso
 SETUP  := @PYRITE_SETUP_QUIET=1 tools/setup
 
-.PHONY: all iso run run-uefi test bench debug debug-iso clean kernel setup design
+.PHONY: all iso run run-uefi test bench debug debug-iso clean kernel setup design programs
 
 all: iso
 
@@ -50,8 +50,16 @@ kernel: design
 	$(SETUP)
 	cargo build --release $(CARGO_FEATURES)
 
-iso: kernel
-	tools/mkiso $(KERNEL) $(ISO)
+# The ISO carries the user programs (user/) as boot modules: tools/user-programs
+# builds them and names each (/bin/hello, ...).
+PROGRAMS := build/user-programs
+programs:
+	$(SETUP)
+	@mkdir -p build
+	tools/user-programs > $(PROGRAMS)
+
+iso: kernel programs
+	BOOT_MODULES="$$(cat $(PROGRAMS))" tools/mkiso $(KERNEL) $(ISO)
 	@echo "built $(ISO) ($$(du -h $(ISO) | cut -f1))"
 
 run: iso
@@ -63,10 +71,10 @@ run-uefi: iso
 bench: iso
 	tools/bench
 
-debug-iso: design
+debug-iso: design programs
 	$(SETUP)
 	cargo build $(CARGO_FEATURES)
-	tools/mkiso $(DEBUG_KERNEL) $(DEBUG_ISO)
+	BOOT_MODULES="$$(cat $(PROGRAMS))" tools/mkiso $(DEBUG_KERNEL) $(DEBUG_ISO)
 
 debug: debug-iso
 	tools/qemu.py debug $(DEBUG_KERNEL) $(DEBUG_ISO)
@@ -77,7 +85,7 @@ test: iso debug-iso
 
 clean:
 	cargo clean
-	rm -rf build tools/chart/target
+	rm -rf build tools/chart/target user/target
 
 # Copies the chart of the last full `make bench` (build/bench.svg) to the
 # tracked docs/bench.svg; make bench itself writes only under build/.

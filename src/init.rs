@@ -58,6 +58,7 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
     boot::log_summary(boot);
     boot::log_modules(boot);
     init_memory(boot);
+    crate::fs::init(boot);
     move_screen(boot, framebuffer_shown);
     if let Err(err) = interrupts::init() {
         panic::fatal(format_args!("interrupts: {err}"));

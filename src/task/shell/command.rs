@@ -32,6 +32,15 @@ pub enum Command<'a> {
     Reboot,
     /// Stop the machine.
     Halt,
+    /// List a directory of the file tree (the root if none is named).
+    Ls(Option<&'a str>),
+    /// Print a file.
+    Cat {
+        /// The file.
+        path: &'a str,
+        /// As a hexdump rather than as text.
+        hex: bool,
+    },
 }
 
 /// A command's name, arguments and what it does, for `help`.
@@ -90,6 +99,16 @@ pub const COMMANDS: &[CommandHelp] = &[
         name: "sleep",
         args: "N[ms]",
         about: "wait N seconds (or N ms) on a timer",
+    },
+    CommandHelp {
+        name: "ls",
+        args: "[DIR]",
+        about: "list a directory of the files (the boot modules); / if none",
+    },
+    CommandHelp {
+        name: "cat",
+        args: "[-x] FILE",
+        about: "print a text file; -x: a hexdump of its first 4 KiB (binary files need it)",
     },
     CommandHelp {
         name: "reboot",
@@ -308,6 +327,8 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
             }
             parse_duration(arg).map(Command::Sleep).map_err(bad)
         }
+        "ls" => super::files::parse_ls(rest),
+        "cat" => super::files::parse_cat(rest),
         other => Err(ParseError::Unknown(other)),
     }
 }
@@ -409,6 +430,7 @@ mod tests {
         for command in COMMANDS {
             let line = match command.name {
                 "sleep" => "sleep 1",
+                "cat" => "cat /etc/motd",
                 name => name,
             };
             assert!(parse(line).is_ok(), "{line}");

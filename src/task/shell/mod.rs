@@ -6,6 +6,7 @@
 
 pub mod command;
 pub mod editor;
+pub mod files;
 pub mod foreground;
 pub mod keys;
 
@@ -150,6 +151,8 @@ async fn run_command(command: Command<'_>) {
                 duration.as_millis()
             );
         }
+        Command::Ls(dir) => list_directory(dir.unwrap_or("/")),
+        Command::Cat { path, hex } => print_file(path, hex),
         Command::Reboot => {
             println!("rebooting... the machine restarts now");
             console::drain_before_stop();
@@ -178,6 +181,47 @@ fn print_memory(view: MemView) {
     // Writing into a String cannot fail.
     let _ = report.write(view, &mut text);
     print!("{text}");
+}
+
+fn list_directory(dir: &str) {
+    let Some(tree) = crate::fs::files() else {
+        println!("ls: there are no files yet");
+        return;
+    };
+    match tree.list(dir) {
+        Ok(entries) if entries.is_empty() => println!("(no files)"),
+        Ok(entries) => {
+            let mut text = alloc::string::String::new();
+            // Writing into a String cannot fail.
+            let _ = files::write_listing(&entries, &mut text);
+            print!("{text}");
+        }
+        Err(err) => println!("ls: {dir}: {err}"),
+    }
+}
+
+fn print_file(path: &str, hex: bool) {
+    let file = match crate::fs::files().map(|tree| tree.open(path)) {
+        Some(Ok(file)) => file,
+        Some(Err(err)) => return println!("cat: {path}: {err}"),
+        None => return println!("cat: there are no files yet"),
+    };
+    let bytes = file.bytes();
+    if hex {
+        let mut text = alloc::string::String::new();
+        let _ = files::write_hexdump(bytes, &mut text);
+        print!("{text}");
+    } else if files::is_text(bytes) {
+        print!("{}", core::str::from_utf8(bytes).unwrap_or_default());
+        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+            println!();
+        }
+    } else {
+        println!(
+            "cat: {path} is not text ({}); cat -x {path} shows it in hex",
+            crate::units::ByteSize(file.len())
+        );
+    }
 }
 
 fn print_tasks() {

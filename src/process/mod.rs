@@ -1,0 +1,51 @@
+//! Processes: for now, what it takes to load a program. A program is a
+//! static ELF64 file in the file tree ([`crate::fs`]); [`load`] checks it
+//! ([`elf`]), maps it into a new address space with a stack and the System V
+//! initial stack ([`loader`], [`initial_stack`]), and hands back what
+//! entering it needs. Entering ring 3 and the system calls build on this.
+//!
+//! The user half of a program's space:
+//!
+//! | address | what |
+//! |---|---|
+//! | `0x0000_0000_0000_0000` | page 0: never mapped |
+//! | from `0x0000_0000_0040_0000` | the program's segments, where its ELF file puts them ([`loader::USER_IMAGE_RANGE`]) |
+//! | `0x0000_7fff_fffd_e000` | the stack's guard page: never mapped |
+//! | `0x0000_7fff_fffd_f000` | the stack, 128 KiB, initial stack at its top |
+//! | `0x0000_7fff_ffff_f000` | the top page of the lower half: never mapped |
+
+pub mod elf;
+#[cfg(test)]
+mod elf_tests;
+pub mod initial_stack;
+pub mod loader;
+
+pub use loader::{LoadError, LoadedImage, load_image};
+
+/// Loads the program at `path` in the file tree, with `argv` (its name
+/// first, by convention) and `envp`, into a new address space.
+pub fn load(path: &str, argv: &[&[u8]], envp: &[&[u8]]) -> Result<LoadedImage, LoadError> {
+    let files = crate::fs::files().ok_or(LoadError::File(crate::fs::FsError::NotFound))?;
+    let file = files.open(path).map_err(LoadError::File)?;
+    load_image(file.bytes(), argv, envp, random_bytes())
+}
+
+/// 16 bytes for AT_RANDOM: from RDRAND where the CPU has it, else from the
+/// time stamp counter stirred by splitmix64 (unpredictable enough to seed
+/// a hash table, not to make keys).
+fn random_bytes() -> [u8; 16] {
+    let mut out = [0u8; 16];
+    let rdrand = x86_64::instructions::random::RdRand::new();
+    let mut state = crate::arch::read_tsc();
+    for half in out.chunks_exact_mut(8) {
+        let word = rdrand.and_then(|r| r.get_u64()).unwrap_or_else(|| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        });
+        half.copy_from_slice(&word.to_le_bytes());
+    }
+    out
+}

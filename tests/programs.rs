@@ -1,0 +1,329 @@
+//! Boots with the user programs as boot modules (tools/run-test-kernel adds
+//! them as the ISO carries them) and loads /bin/hello from the file tree
+//! into fresh address spaces: segments with their permissions, file bytes
+//! in place, bss zeroed, the stack and its System V contents, and every
+//! frame back when the space is dropped or a load fails.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use pyrite::fs;
+use pyrite::memory::paging::{AddressSpace, EntryFlags, MapError};
+use pyrite::memory::{self, FrameAllocator, PAGE_SIZE, Page};
+use pyrite::process::elf::ElfError;
+use pyrite::process::initial_stack::auxv;
+use pyrite::process::loader::{USER_STACK_BOTTOM, USER_STACK_TOP, segment_flags};
+use pyrite::process::{self, LoadError, LoadedImage};
+use x86_64::VirtAddr;
+
+pyrite::test_kernel!(
+    the_modules_are_files,
+    every_program_loads,
+    hello_is_mapped_with_its_permissions,
+    file_bytes_are_in_place_and_bss_is_zero,
+    the_stack_holds_argc_argv_envp_and_auxv,
+    dropping_the_space_returns_every_frame,
+    bad_programs_are_errors_that_leak_nothing,
+    running_out_of_memory_is_an_error_that_leaks_nothing,
+);
+
+/// Loads in a row, to show that none leaks and to time one.
+const LOADS: u32 = 100;
+const ARGV: &[&[u8]] = &[b"/bin/hello", b"first", b"second argument"];
+const ENVP: &[&[u8]] = &[b"TERM=pyrite", b"HOME=/"];
+
+fn free_frames() -> u64 {
+    memory::with(|mem| mem.frames.stats().free).unwrap()
+}
+
+fn hello_file() -> &'static [u8] {
+    fs::files().unwrap().open("/bin/hello").unwrap().bytes()
+}
+
+fn load_hello() -> LoadedImage {
+    process::load("/bin/hello", ARGV, ENVP).unwrap()
+}
+
+/// Reads `len` bytes of the space from `addr`, across pages.
+fn read(space: &AddressSpace, addr: u64, len: u64) -> Vec<u8> {
+    let mut out = vec![0u8; len as usize];
+    let mut done = 0u64;
+    while done < len {
+        let at = addr + done;
+        let chunk = (PAGE_SIZE - at % PAGE_SIZE).min(len - done);
+        let buf = &mut out[done as usize..(done + chunk) as usize];
+        space.read(VirtAddr::new(at), buf).unwrap();
+        done += chunk;
+    }
+    out
+}
+
+fn word(space: &AddressSpace, addr: u64) -> u64 {
+    u64::from_le_bytes(read(space, addr, 8).try_into().unwrap())
+}
+
+fn string(space: &AddressSpace, addr: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    for at in addr.. {
+        let byte = read(space, at, 1)[0];
+        if byte == 0 {
+            return out;
+        }
+        out.push(byte);
+    }
+    unreachable!()
+}
+
+fn the_modules_are_files() {
+    let files = fs::files().unwrap();
+    let bin: Vec<_> = files.list("/bin").unwrap();
+    assert!(bin.iter().any(|e| e.name == "hello" && e.size.is_some()));
+    assert!(
+        files
+            .open("/etc/motd")
+            .unwrap()
+            .bytes()
+            .starts_with(b"Welcome")
+    );
+    assert_eq!(&hello_file()[..4], b"\x7fELF");
+}
+
+/// Every file in /bin is a program that loads, keeps W^X, and gives its
+/// frames back.
+fn every_program_loads() {
+    let before = free_frames();
+    let programs = fs::files().unwrap().list("/bin").unwrap();
+    assert!(programs.len() >= 2, "hello and args at least");
+    for program in programs {
+        let path = alloc::format!("/bin/{}", program.name);
+        let image = process::load(&path, &[path.as_bytes()], &[])
+            .unwrap_or_else(|err| panic!("{path}: {err}"));
+        assert_eq!(image.space.audit().writable_executable, 0, "{path}");
+        assert_eq!(image.stack_pointer.as_u64() % 16, 0);
+        drop(image);
+        assert_eq!(free_frames(), before, "{path}");
+    }
+}
+
+fn hello_is_mapped_with_its_permissions() {
+    let image = load_hello();
+    let exe = &image.executable;
+    assert!(exe.segments.iter().any(|s| s.permissions.execute));
+    assert!(exe.segments.iter().any(|s| s.permissions.write));
+    for segment in &exe.segments {
+        let expected = segment_flags(segment) | EntryFlags::USER_ACCESSIBLE;
+        for number in segment.pages() {
+            let page = Page::containing(VirtAddr::new(number * PAGE_SIZE));
+            let flags = image.space.page_flags(page).expect("segment page mapped");
+            let checked =
+                EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE | EntryFlags::USER_ACCESSIBLE;
+            assert_eq!(flags & checked, expected, "page {page}");
+            assert!(image.space.translate(page.start_address()).is_some());
+        }
+    }
+    assert!(
+        exe.segments
+            .iter()
+            .any(|s| s.contains(image.entry.as_u64()) && s.permissions.execute)
+    );
+    // Page 0, the stack's guard page and the top page stay unmapped; the
+    // stack is writable, not executable.
+    for unmapped in [0, USER_STACK_BOTTOM - PAGE_SIZE, USER_STACK_TOP] {
+        assert_eq!(
+            image.space.translate(VirtAddr::new(unmapped)),
+            None,
+            "{unmapped:#x}"
+        );
+    }
+    for addr in [USER_STACK_BOTTOM, USER_STACK_TOP - PAGE_SIZE] {
+        let flags = image
+            .space
+            .page_flags(Page::containing(VirtAddr::new(addr)))
+            .unwrap();
+        assert!(
+            flags.contains(
+                EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE | EntryFlags::USER_ACCESSIBLE
+            )
+        );
+    }
+    assert_eq!(image.space.audit().writable_executable, 0);
+}
+
+fn file_bytes_are_in_place_and_bss_is_zero() {
+    let image = load_hello();
+    let file = hello_file();
+    let mut bss_bytes = 0;
+    for segment in &image.executable.segments {
+        let loaded = read(&image.space, segment.vaddr, segment.filesz);
+        assert_eq!(
+            loaded,
+            segment.file_bytes(file),
+            "segment at {:#x}",
+            segment.vaddr
+        );
+        // From the end of the file bytes to the end of the last page: the
+        // bss and the tail of the last page, which the file has other bytes
+        // for (hello's symbol table follows its data).
+        let end = segment.pages().end * PAGE_SIZE;
+        let start = segment.vaddr + segment.filesz;
+        let zeros = read(&image.space, start, end - start);
+        assert!(
+            zeros.iter().all(|&b| b == 0),
+            "bss of segment at {:#x}",
+            segment.vaddr
+        );
+        bss_bytes += segment.memsz - segment.filesz;
+        // The page before the segment's first byte, in its first page, is zero too.
+        let head = segment.vaddr % PAGE_SIZE;
+        assert!(
+            read(&image.space, segment.vaddr - head, head)
+                .iter()
+                .all(|&b| b == 0)
+        );
+    }
+    assert!(
+        bss_bytes > PAGE_SIZE,
+        "hello has a bss to check: {bss_bytes} bytes"
+    );
+    let data = image
+        .executable
+        .segments
+        .iter()
+        .find(|s| s.permissions.write)
+        .unwrap();
+    let after = data.offset + data.filesz;
+    assert!(
+        file[after as usize..].iter().any(|&b| b != 0),
+        "the file goes on after the data"
+    );
+}
+
+fn the_stack_holds_argc_argv_envp_and_auxv() {
+    let image = load_hello();
+    let space = &image.space;
+    let sp = image.stack_pointer.as_u64();
+    assert_eq!(sp % 16, 0);
+    assert!((USER_STACK_BOTTOM..USER_STACK_TOP).contains(&sp));
+    assert_eq!(word(space, sp), ARGV.len() as u64);
+    let mut at = sp + 8;
+    for arg in ARGV {
+        assert_eq!(string(space, word(space, at)), *arg);
+        at += 8;
+    }
+    assert_eq!(word(space, at), 0);
+    at += 8;
+    for var in ENVP {
+        assert_eq!(string(space, word(space, at)), *var);
+        at += 8;
+    }
+    assert_eq!(word(space, at), 0);
+    at += 8;
+    let mut aux = Vec::new();
+    loop {
+        let (key, value) = (word(space, at), word(space, at + 8));
+        at += 16;
+        if key == auxv::AT_NULL {
+            break;
+        }
+        aux.push((key, value));
+    }
+    let value = |key| {
+        aux.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
+            .unwrap()
+    };
+    let exe = &image.executable;
+    assert_eq!(value(auxv::AT_ENTRY), image.entry.as_u64());
+    assert_eq!(value(auxv::AT_PAGESZ), PAGE_SIZE);
+    assert_eq!(value(auxv::AT_PHNUM), u64::from(exe.phnum));
+    assert_eq!(value(auxv::AT_PHENT), 56);
+    // AT_PHDR shows the program headers as the file has them.
+    let file = hello_file();
+    let phoff = u64::from_le_bytes(file[32..40].try_into().unwrap()) as usize;
+    let table = read(space, value(auxv::AT_PHDR), 56 * u64::from(exe.phnum));
+    assert_eq!(table, &file[phoff..phoff + table.len()]);
+    let random = read(space, value(auxv::AT_RANDOM), 16);
+    assert!(random.iter().any(|&b| b != 0), "AT_RANDOM's bytes");
+}
+
+fn dropping_the_space_returns_every_frame() {
+    let before = free_frames();
+    let image = load_hello();
+    let pages: u64 = image
+        .executable
+        .segments
+        .iter()
+        .map(|s| s.pages().end - s.pages().start)
+        .sum();
+    let stack_pages = (USER_STACK_TOP - USER_STACK_BOTTOM) / PAGE_SIZE;
+    // At least the pages and a P4; the tables depend on the layout.
+    assert!(before - free_frames() > pages + stack_pages);
+    drop(image);
+    assert_eq!(free_frames(), before);
+    let start = pyrite::time::since_boot();
+    for _ in 0..LOADS {
+        drop(load_hello());
+    }
+    let each = (pyrite::time::since_boot() - start) / LOADS;
+    assert_eq!(free_frames(), before);
+    log::info!(
+        "load and drop of /bin/hello: {} us each ({LOADS} in a row)",
+        each.as_micros()
+    );
+}
+
+fn bad_programs_are_errors_that_leak_nothing() {
+    let before = free_frames();
+    let load = |path| process::load(path, ARGV, ENVP).err().unwrap();
+    assert_eq!(load("/etc/motd"), LoadError::Elf(ElfError::NotElf));
+    assert_eq!(load("/bin/nothing"), LoadError::File(fs::FsError::NotFound));
+    assert_eq!(load("/bin"), LoadError::File(fs::FsError::IsADirectory));
+    let file = hello_file();
+    let truncated = process::load_image(&file[..file.len() / 2], ARGV, ENVP, [1; 16]);
+    assert!(matches!(truncated, Err(LoadError::Elf(_))));
+    let nul = process::load_image(file, &[b"a\0b"], ENVP, [1; 16]);
+    assert!(
+        matches!(nul, Err(LoadError::Arguments(_))),
+        "{:?}",
+        nul.err()
+    );
+    assert_eq!(free_frames(), before);
+}
+
+fn running_out_of_memory_is_an_error_that_leaks_nothing() {
+    let before = free_frames();
+    // The frames a load of hello takes while its space lives.
+    let image = load_hello();
+    let needed = before - free_frames();
+    drop(image);
+    let mut taken = Vec::with_capacity(before as usize);
+    // Short of frames by one, by half, and with none at all.
+    for left in [needed - 1, needed / 2, 0] {
+        memory::with(|mem| {
+            while mem.frames.stats().free > left {
+                taken.push(mem.frames.allocate_frame().unwrap());
+            }
+        })
+        .unwrap();
+        let result = process::load("/bin/hello", ARGV, ENVP);
+        assert_eq!(
+            result.err(),
+            Some(LoadError::Memory(MapError::FrameAllocationFailed)),
+            "{left} frames left"
+        );
+        assert_eq!(free_frames(), left, "{left} frames left");
+        memory::with(|mem| {
+            for frame in taken.drain(..) {
+                // SAFETY: taken above, never used.
+                unsafe { mem.frames.deallocate_frame(frame) };
+            }
+        })
+        .unwrap();
+    }
+    assert_eq!(free_frames(), before);
+}

@@ -1,0 +1,107 @@
+//! System calls, with Linux x86-64's numbers and calling convention (rax =
+//! number; rdi, rsi, rdx, r10, r8, r9; the result or -errno in rax): the
+//! one gate is `__pyrite_syscall` in ../asm/start.s.
+
+/// Linux's system call numbers, for the calls the runtime makes.
+pub mod nr {
+    /// `read(fd, buf, count)`
+    pub const READ: u64 = 0;
+    /// `write(fd, buf, count)`
+    pub const WRITE: u64 = 1;
+    /// `brk(addr)`
+    pub const BRK: u64 = 12;
+    /// `sched_yield()`
+    pub const SCHED_YIELD: u64 = 24;
+    /// `getpid()`
+    pub const GETPID: u64 = 39;
+    /// `exit(status)`: ends the thread.
+    pub const EXIT: u64 = 60;
+    /// `getppid()`
+    pub const GETPPID: u64 = 110;
+    /// `exit_group(status)`: ends the process.
+    pub const EXIT_GROUP: u64 = 231;
+}
+
+unsafe extern "C" {
+    fn __pyrite_syscall(number: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64, a6: u64) -> i64;
+}
+
+/// An error number from a failed call (the kernel returned -errno).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Errno(pub i64);
+
+/// Makes system call `number` with up to six arguments.
+///
+/// # Safety
+/// The arguments must be what the call expects: pointers to memory the call
+/// may read or write, as its contract says.
+pub unsafe fn syscall(number: u64, args: [u64; 6]) -> Result<u64, Errno> {
+    let [a1, a2, a3, a4, a5, a6] = args;
+    // SAFETY: the gate only moves registers and traps; the caller answers
+    // for what the arguments point at.
+    let ret = unsafe { __pyrite_syscall(number, a1, a2, a3, a4, a5, a6) };
+    // Linux returns -4095..-1 for errors.
+    if (-4095..0).contains(&ret) {
+        Err(Errno(-ret))
+    } else {
+        Ok(ret as u64)
+    }
+}
+
+/// Writes `bytes` to file descriptor `fd`; returns how many were written.
+pub fn write(fd: u32, bytes: &[u8]) -> Result<usize, Errno> {
+    let args = [
+        u64::from(fd),
+        bytes.as_ptr() as u64,
+        bytes.len() as u64,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the kernel reads `bytes.len()` bytes from a live slice.
+    unsafe { syscall(nr::WRITE, args) }.map(|n| n as usize)
+}
+
+/// Reads into `buf` from file descriptor `fd`; returns how many were read.
+pub fn read(fd: u32, buf: &mut [u8]) -> Result<usize, Errno> {
+    let args = [
+        u64::from(fd),
+        buf.as_mut_ptr() as u64,
+        buf.len() as u64,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the kernel writes at most `buf.len()` bytes into a live slice.
+    unsafe { syscall(nr::READ, args) }.map(|n| n as usize)
+}
+
+/// The process's id.
+pub fn getpid() -> u64 {
+    // SAFETY: no arguments.
+    unsafe { syscall(nr::GETPID, [0; 6]) }.unwrap_or(0)
+}
+
+/// The parent process's id.
+pub fn getppid() -> u64 {
+    // SAFETY: no arguments.
+    unsafe { syscall(nr::GETPPID, [0; 6]) }.unwrap_or(0)
+}
+
+/// Lets another thread run.
+pub fn sched_yield() {
+    // SAFETY: no arguments. Yielding cannot fail in a way worth reporting.
+    let _ = unsafe { syscall(nr::SCHED_YIELD, [0; 6]) };
+}
+
+/// Ends the process with `status`.
+pub fn exit_group(status: i32) -> ! {
+    // SAFETY: exit_group takes a number and does not return.
+    let _ = unsafe { syscall(nr::EXIT_GROUP, [status as u64, 0, 0, 0, 0, 0]) };
+    // A kernel without exit_group: end the thread, then wait for the end.
+    // SAFETY: as above.
+    let _ = unsafe { syscall(nr::EXIT, [status as u64, 0, 0, 0, 0, 0]) };
+    loop {
+        core::hint::spin_loop();
+    }
+}
