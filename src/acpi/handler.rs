@@ -114,9 +114,7 @@ impl AcpiHandler for KernelHandler {
                 }
             }
             Err(why) => {
-                warn!(
-                    "ACPI: not reading {size} bytes of table memory at {physical_address:#x}: {why}"
-                );
+                warn!("not reading {size} bytes of table memory at {physical_address:#x}: {why}");
                 stand_in(physical_address, size, *self)
             }
         }
