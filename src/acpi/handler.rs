@@ -21,6 +21,11 @@ use crate::memory::{self, MemoryKind, MemoryRegion, PAGE_SIZE, PhysRange};
 /// this many bytes with room to spare.
 const STAND_IN_LEN: usize = 1024;
 
+/// The most the handler maps at once: far above any real table (DSDTs run
+/// to a few hundred KiB), far below what would strain the page tables if a
+/// corrupt length asked for gigabytes.
+const MAX_MAP_LEN: u64 = 16 << 20;
+
 /// What a refused request gets: zeros, whose signature matches no table.
 #[repr(C, align(8))]
 struct StandIn([u8; STAND_IN_LEN]);
@@ -29,7 +34,8 @@ static STAND_IN: StandIn = StandIn([0; STAND_IN_LEN]);
 /// Why a range of table memory was not mapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefusalReason {
-    /// Empty, or past the end of the physical address space.
+    /// Empty, past the end of the physical address space, or larger than
+    /// any table could be.
     BadRange,
     /// It overlaps RAM the frame allocator may hand out.
     UsableRam,
@@ -49,6 +55,9 @@ impl core::fmt::Display for RefusalReason {
 
 /// The physical range `[address, address + len)`, if it is one.
 pub fn phys_range(address: u64, len: u64) -> Option<PhysRange> {
+    if len > MAX_MAP_LEN {
+        return None;
+    }
     let end = address.checked_add(len)?;
     let range = PhysRange::new(
         PhysAddr::try_new(address).ok()?,

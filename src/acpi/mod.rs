@@ -13,7 +13,7 @@ mod bytes;
 pub mod describe;
 pub mod facts;
 pub mod fadt;
-mod handler;
+pub(crate) mod handler;
 pub mod hpet;
 pub mod madt;
 pub mod power;
