@@ -3,6 +3,7 @@
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt::Write;
 
 use super::facts::{InterruptFacts, Polarity, Trigger};
@@ -15,7 +16,27 @@ const IDS_SHOWN: usize = 16;
 /// "4 CPUs (APIC ids 0-3), 1 IOAPIC (id 0 at 0xfec00000, GSI base 0), 5
 /// overrides: IRQ 0 -> GSI 2, IRQ 9 -> GSI 9 level active-high, ...".
 pub fn interrupts(facts: &InterruptFacts) -> String {
-    let enabled: alloc::vec::Vec<u32> = facts
+    let mut line = cpus(facts);
+    io_apics(&mut line, facts);
+    overrides(&mut line, facts);
+    let _ = write!(
+        line,
+        "; {} local NMI{}; local APIC at {:#x}; {}",
+        facts.local_nmis.len(),
+        plural(facts.local_nmis.len()),
+        facts.local_apic_address,
+        if facts.has_8259 {
+            "8259 PICs present"
+        } else {
+            "no 8259 PICs"
+        }
+    );
+    line
+}
+
+/// "4 CPUs (APIC ids 0-3) + 1 online-capable".
+fn cpus(facts: &InterruptFacts) -> String {
+    let enabled: Vec<u32> = facts
         .local_apics
         .iter()
         .filter(|c| c.enabled)
@@ -35,12 +56,13 @@ pub fn interrupts(facts: &InterruptFacts) -> String {
     if spare > 0 {
         let _ = write!(line, " + {spare} online-capable");
     }
-    let _ = write!(
-        line,
-        ", {} IOAPIC{}",
-        facts.io_apics.len(),
-        plural(facts.io_apics.len())
-    );
+    line
+}
+
+/// ", 1 IOAPIC (id 0 at 0xfec00000, GSI base 0)".
+fn io_apics(line: &mut String, facts: &InterruptFacts) {
+    let count = facts.io_apics.len();
+    let _ = write!(line, ", {count} IOAPIC{}", plural(count));
     for (i, io) in facts.io_apics.iter().enumerate() {
         let _ = write!(
             line,
@@ -51,15 +73,15 @@ pub fn interrupts(facts: &InterruptFacts) -> String {
             io.gsi_base
         );
     }
-    if !facts.io_apics.is_empty() {
+    if count > 0 {
         line.push(')');
     }
-    let _ = write!(
-        line,
-        ", {} override{}",
-        facts.overrides.len(),
-        plural(facts.overrides.len())
-    );
+}
+
+/// ", 2 overrides: IRQ 0 -> GSI 2, IRQ 9 -> GSI 9 level active-high".
+fn overrides(line: &mut String, facts: &InterruptFacts) {
+    let count = facts.overrides.len();
+    let _ = write!(line, ", {count} override{}", plural(count));
     for (i, o) in facts.overrides.iter().enumerate() {
         let _ = write!(
             line,
@@ -72,19 +94,6 @@ pub fn interrupts(facts: &InterruptFacts) -> String {
             let _ = write!(line, " {} {}", trigger(o.trigger), polarity(o.polarity));
         }
     }
-    let _ = write!(
-        line,
-        "; {} local NMI{}; local APIC at {:#x}; {}",
-        facts.local_nmis.len(),
-        plural(facts.local_nmis.len()),
-        facts.local_apic_address,
-        if facts.has_8259 {
-            "8259 PICs present"
-        } else {
-            "no 8259 PICs"
-        }
-    );
-    line
 }
 
 /// "FADT reset register I/O 0xcf9 value 0x6, PM1a control I/O 0x604, ...".

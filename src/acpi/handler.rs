@@ -152,10 +152,12 @@ fn stand_in<T>(
     size: usize,
     handler: KernelHandler,
 ) -> PhysicalMapping<KernelHandler, T> {
-    assert!(
-        size_of::<T>() <= STAND_IN_LEN,
-        "an ACPI structure larger than the stand-in"
-    );
+    const {
+        assert!(
+            size_of::<T>() <= STAND_IN_LEN,
+            "an ACPI structure larger than the stand-in"
+        )
+    };
     let at = NonNull::from(&STAND_IN.0).cast::<T>();
     // SAFETY: the stand-in is static, aligned to 8 (the crate's structures
     // are packed) and at least size_of::<T>() bytes; the crate only reads

@@ -8,7 +8,7 @@
 use core::fmt;
 use core::time::Duration;
 
-use log::warn;
+use log::{debug, warn};
 use x86_64::instructions::port::Port;
 
 use super::fadt::{PowerFacts, Register};
@@ -133,6 +133,9 @@ fn enable_acpi_mode(facts: &PowerFacts, pm1a: Register) -> Result<bool, Shutdown
         // No SMI command port: the machine is in ACPI mode by design.
         return Ok(true);
     };
+    debug!(
+        "SCI_EN is clear: asking the firmware for ACPI mode (SMI command {port:#x} <- {value:#x})"
+    );
     // SAFETY: the FADT names this port as the SMI command port and this
     // value as its ACPI-enable command; writing it is what the
     // specification asks of the OS (ACPI 6.5 section 16.3.1).
