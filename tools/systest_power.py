@@ -75,15 +75,19 @@ def reboot_brings_the_prompt_back(machine):
         f"a reset way failed:\n{warnings(text)}"
 
 
-def power_test(firmware, machine_type, with_reboot):
+def power_test(firmware, machine_type, with_reboot, cpus=1):
     def test():
-        extra = ["-machine", machine_type]
+        extra = ["-machine", machine_type, "-smp", str(cpus)]
         with qemu.Machine(ISO, firmware=firmware, extra=extra,
                           reset_ends=not with_reboot) as m:
             boot(m)
             text = m.text()
             acpi_warnings = [w for w in warnings(text) if "acpi" in w.lower()]
             assert not acpi_warnings, f"ACPI warnings on a machine with ACPI:\n{acpi_warnings}"
+            ids = "0" if cpus == 1 else f"0-{cpus - 1}"
+            madt = re.search(r"acpi: (\d+) CPUs? \(APIC ids ([^)]*)\), 1 IOAPIC .*IRQ 0 -> GSI 2", text)
+            assert madt, f"no MADT line with the CPUs and IRQ 0's override:\n{text[-2000:]}"
+            assert madt.groups() == (str(cpus), ids), madt.group(0)
             assert re.search(r"acpi: FADT .*PM1a control", text), text[-2000:]
             assert "acpi: \\_S5 gives SLP_TYPa" in text, text[-2000:]
             if with_reboot:
@@ -98,8 +102,8 @@ def power_test(firmware, machine_type, with_reboot):
 
 TESTS += [
     power_test("bios", "pc", with_reboot=True),
-    power_test("bios", "q35", with_reboot=False),
-    power_test("uefi", "pc", with_reboot=False),
+    power_test("bios", "q35", with_reboot=False, cpus=2),
+    power_test("uefi", "pc", with_reboot=False, cpus=3),
     power_test("uefi", "q35", with_reboot=True),
 ]
 
