@@ -7,7 +7,6 @@ use acpi::hpet::HpetTable;
 use acpi::madt::Madt;
 use acpi::sdt::Signature;
 
-use super::bytes::{checksum_ok, le_u32};
 use super::fadt::{self, PowerFacts};
 use super::hpet::{self, HpetFacts};
 use super::madt::{self, MadtParse, MadtProblem};
@@ -64,7 +63,7 @@ pub fn read<H: AcpiHandler>(handler: H, root: Root) -> Result<Reading, TableErro
     let (power, s5) = match fadt {
         Ok(fadt) => {
             let power = fadt::parse(fadt.bytes()).map_err(PowerError::Parse);
-            let s5 = read_s5(&handler, &tables, fadt.bytes());
+            let s5 = read_s5(&handler, root, fadt.bytes());
             (power, s5)
         }
         Err(err) => (Err(PowerError::Table(err)), Err(S5Failure::Table(err))),
@@ -80,52 +79,34 @@ pub fn read<H: AcpiHandler>(handler: H, root: Root) -> Result<Reading, TableErro
     })
 }
 
-/// Looks for `_S5` in the DSDT, then in each SSDT.
-fn read_s5<H: AcpiHandler>(
-    handler: &H,
-    tables: &acpi::AcpiTables<H>,
-    fadt: &[u8],
-) -> Result<SleepTypes, S5Failure> {
+/// Looks for `_S5` in the DSDT, then in each SSDT the root lists (sound
+/// ones only: a broken SSDT is skipped).
+fn read_s5<H: AcpiHandler>(handler: &H, root: Root, fadt: &[u8]) -> Result<SleepTypes, S5Failure> {
     let missing = TableError::Missing(Signature::DSDT);
     let address = fadt::dsdt_address(fadt).ok_or(S5Failure::Table(missing))?;
-    let dsdt = read_dsdt(handler, address).map_err(S5Failure::Table)?;
+    let dsdt = match tables::read_at(handler, address, Signature::DSDT) {
+        Ok(Some(dsdt)) => dsdt,
+        Ok(None) => {
+            return Err(S5Failure::Table(TableError::Bad(
+                Signature::DSDT,
+                Problem::Header,
+            )));
+        }
+        Err(problem) => return Err(S5Failure::Table(TableError::Bad(Signature::DSDT, problem))),
+    };
     match sleep_object::find_s5(&dsdt.bytes()[HEADER_LEN..]) {
         Err(S5Error::NotFound) => {}
         other => return other.map_err(S5Failure::Aml),
     }
     drop(dsdt);
-    for ssdt in tables.ssdts() {
-        let aml = tables::map_bytes(handler, ssdt.address as u64, ssdt.length as usize);
-        match sleep_object::find_s5(aml.bytes()) {
+    for address in tables::listed(handler, root) {
+        let Ok(Some(ssdt)) = tables::read_at(handler, address, Signature::SSDT) else {
+            continue;
+        };
+        match sleep_object::find_s5(&ssdt.bytes()[HEADER_LEN..]) {
             Err(S5Error::NotFound) => {}
             other => return other.map_err(S5Failure::Aml),
         }
     }
     Err(S5Failure::Aml(S5Error::NotFound))
-}
-
-/// Maps the DSDT whole and checks its signature, length and checksum (the
-/// FADT points at it; the root table does not list it).
-fn read_dsdt<H: AcpiHandler>(
-    handler: &H,
-    address: u64,
-) -> Result<tables::TableBytes<H, u8>, TableError> {
-    let bad = |problem| TableError::Bad(Signature::DSDT, problem);
-    let head = tables::map_bytes(handler, address, HEADER_LEN);
-    if head.bytes().len() < HEADER_LEN || &head.bytes()[..4] != b"DSDT" {
-        return Err(bad(Problem::Header));
-    }
-    let length = le_u32(head.bytes(), 4) as usize;
-    drop(head);
-    if length < HEADER_LEN {
-        return Err(bad(Problem::TooShort));
-    }
-    let table = tables::map_bytes(handler, address, length);
-    if table.bytes().len() != length {
-        return Err(bad(Problem::Header));
-    }
-    if !checksum_ok(table.bytes()) {
-        return Err(bad(Problem::Checksum(address)));
-    }
-    Ok(table)
 }

@@ -6,6 +6,7 @@
 //! Generic over the handler, so host tests run it over tables built in
 //! ordinary memory.
 
+use alloc::vec::Vec;
 use core::fmt;
 
 use acpi::sdt::Signature;
@@ -143,46 +144,62 @@ pub fn map_bytes<H: AcpiHandler>(handler: &H, address: u64, len: usize) -> Table
     TableBytes { mapping }
 }
 
-/// Why the crate found no valid `signature` table: walks the root table
-/// and checks the first table with that signature.
-fn diagnose<H: AcpiHandler>(handler: &H, root: Root, signature: Signature) -> TableError {
+/// The physical addresses the root table lists.
+pub fn listed<H: AcpiHandler>(handler: &H, root: Root) -> Vec<u64> {
     let head = map_bytes(handler, root.address, HEADER_LEN);
     if head.bytes().len() < HEADER_LEN {
-        return TableError::Root(root.signature(), Problem::TooShort);
+        return Vec::new();
     }
     let length = le_u32(head.bytes(), LENGTH_AT) as usize;
     drop(head);
     let table = map_bytes(handler, root.address, length);
     let entries = table.bytes().get(HEADER_LEN..).unwrap_or(&[]);
-    let width = if root.revision == 0 { 4 } else { 8 };
-    for entry in entries.chunks_exact(width) {
-        let address = if width == 4 {
-            u64::from(le_u32(entry, 0))
-        } else {
-            le_u64(entry, 0)
-        };
-        let head = map_bytes(handler, address, HEADER_LEN);
-        let bytes = head.bytes();
-        if bytes.len() < HEADER_LEN || bytes[..4] != signature_bytes(signature) {
-            continue;
-        }
-        let length = le_u32(bytes, LENGTH_AT) as usize;
-        drop(head);
-        if length < HEADER_LEN {
-            return TableError::Bad(signature, Problem::TooShort);
-        }
-        let whole = map_bytes(handler, address, length);
-        if whole.bytes().len() == length && !checksum_ok(whole.bytes()) {
-            return TableError::Bad(signature, Problem::Checksum(address));
-        }
-        return TableError::Bad(signature, Problem::Header);
+    if root.revision == 0 {
+        let entries = entries.chunks_exact(4);
+        entries.map(|e| u64::from(le_u32(e, 0))).collect()
+    } else {
+        entries.chunks_exact(8).map(|e| le_u64(e, 0)).collect()
     }
-    TableError::Missing(signature)
 }
 
-/// A signature's four bytes.
-fn signature_bytes(signature: Signature) -> [u8; 4] {
-    let mut out = [0; 4];
-    out.copy_from_slice(signature.as_str().as_bytes());
-    out
+/// Maps the table at `address` whole if its signature is `signature`
+/// (`Ok(None)` if it is another), checking its length and checksum.
+pub fn read_at<H: AcpiHandler>(
+    handler: &H,
+    address: u64,
+    signature: Signature,
+) -> Result<Option<TableBytes<H, u8>>, Problem> {
+    let head = map_bytes(handler, address, HEADER_LEN);
+    let bytes = head.bytes();
+    if bytes.len() < HEADER_LEN || bytes[..4] != *signature.as_str().as_bytes() {
+        return Ok(None);
+    }
+    let length = le_u32(bytes, LENGTH_AT) as usize;
+    drop(head);
+    if length < HEADER_LEN {
+        return Err(Problem::TooShort);
+    }
+    let table = map_bytes(handler, address, length);
+    if table.bytes().len() != length {
+        // The handler refused the memory (and said why).
+        return Err(Problem::Header);
+    }
+    if !checksum_ok(table.bytes()) {
+        return Err(Problem::Checksum(address));
+    }
+    Ok(Some(table))
+}
+
+/// Why the crate found no valid `signature` table: checks the first
+/// table the root lists with that signature.
+fn diagnose<H: AcpiHandler>(handler: &H, root: Root, signature: Signature) -> TableError {
+    for address in listed(handler, root) {
+        match read_at(handler, address, signature) {
+            Ok(None) => continue,
+            // Sound by length and checksum: the crate disliked its header.
+            Ok(Some(_)) => return TableError::Bad(signature, Problem::Header),
+            Err(problem) => return TableError::Bad(signature, problem),
+        }
+    }
+    TableError::Missing(signature)
 }

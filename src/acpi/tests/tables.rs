@@ -218,3 +218,18 @@ fn tables_in_usable_ram_are_refused() {
     // A corrupt length asking for gigabytes is no range at all.
     assert!(crate::acpi::handler::phys_range(0x7fe_0000, 1 << 32).is_none());
 }
+
+#[test]
+fn an_ssdt_with_a_bogus_length_is_skipped() {
+    let empty = sdt(b"DSDT", 1, &[0x10, 0x05, b'_', b'S', b'B', b'_']);
+    let mut short = sdt(
+        b"SSDT",
+        1,
+        &[0x08, b'_', b'S', b'5', b'_', 0x12, 0x04, 0x02, 0, 0],
+    );
+    short[4..8].copy_from_slice(&20u32.to_le_bytes());
+    fix_checksum(&mut short);
+    let tables = Tables::new(vec![q35_like(0), short], empty);
+    let reading = read(HostMemory, tables.root()).unwrap();
+    assert_eq!(reading.s5, Err(S5Failure::Aml(S5Error::NotFound)));
+}
