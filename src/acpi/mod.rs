@@ -24,6 +24,7 @@ pub mod tables;
 #[cfg(test)]
 mod tests;
 
+use acpi::sdt::Signature;
 use log::{info, warn};
 use spin::Once;
 
@@ -130,7 +131,7 @@ fn keep(reading: Reading) {
             S5.call_once(|| s5);
         }
         // A missing FADT was reported just above.
-        Err(S5Failure::Table(tables::TableError::Missing(sig))) if sig.as_str() == "FACP" => {}
+        Err(S5Failure::Table(tables::TableError::Missing(sig))) if sig == Signature::FADT => {}
         Err(S5Failure::Table(err)) => warn!("{err}: shutdown cannot power off"),
         Err(S5Failure::Aml(err)) => warn!("{err}: shutdown cannot power off"),
     }
