@@ -102,12 +102,14 @@ class Machine:
     """
 
     def __init__(self, iso, firmware="bios", memory="128M", cpu=None,
-                 media="cdrom", extra=(), serial="stdio"):
+                 media="cdrom", extra=(), serial="stdio", reset_ends=True):
         """`serial="stdio"` collects COM1's output from the start. With
         `serial="socket"`, COM1 is a unix socket whose client (this object)
         connects before the guest starts but reads nothing until
         `start_reading_serial()`: a terminal that does not read, so the
-        guest's output backs up as on a stalled line."""
+        guest's output backs up as on a stalled line. With `reset_ends`
+        false, a reset restarts the machine as on a real one (no
+        -no-reboot)."""
         if serial not in ("stdio", "socket"):
             raise ValueError(f"unknown serial {serial!r} (stdio or socket)")
         self.workdir = Path(tempfile.mkdtemp(prefix="pyrite-qemu-"))
@@ -120,7 +122,7 @@ class Machine:
             # -S: the guest waits until the client is connected.
             serial_args = ["-chardev", f"socket,id=com1,path={self.serial_path},server=on,wait=off",
                            "-serial", "chardev:com1", "-S"]
-        self.args = base_args(iso, firmware, memory, cpu, media) + [
+        self.args = base_args(iso, firmware, memory, cpu, media, reset_ends) + [
             "-display", "none",
         ] + serial_args + [
             "-qmp", f"unix:{self.qmp_path},server=on,wait=off",

@@ -18,7 +18,7 @@
 //! | `0xffff_8080_0000_0000` | 257 | heap | the kernel heap, grown on demand |
 //! | `0xffff_8100_0000_0000` | 258 | kernel stacks | each above an unmapped guard page |
 //! | `0xffff_8180_0000_0000` | 259 | per-CPU | reserved for per-CPU areas |
-//! | `0xffff_8200_0000_0000` | 260 | MMIO | VGA text buffer, framebuffer, other device memory |
+//! | `0xffff_8200_0000_0000` | 260 | MMIO | VGA text buffer, framebuffer, ACPI tables, other device memory |
 //! | `0xffff_8280_0000_0000` | 261 | temporary page | one page for editing inactive tables |
 //! | `0xffff_fe00_0000_0000` | 508 | frame window | each table's own: one frame at a time, to read or fill it; never shared |
 //! | `0xffff_fe80_0000_0000` | 509 | address-space window | each table's own: another space's P4, to edit its tables; never shared |
@@ -299,6 +299,28 @@ pub unsafe fn map_device(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
         Ok(first.start_address() + range.start.as_u64() % PAGE_SIZE)
     })
     .ok_or(DeviceMapError::NotStarted)?
+}
+
+/// Removes a mapping [`map_device`] made: `at` is the address it returned
+/// for `range`. The virtual pages are not handed out again (the MMIO region
+/// is large and mappings are few), so a stale pointer faults rather than
+/// reaching other memory. Pages outside the MMIO region are left alone.
+///
+/// # Safety
+/// Nothing may use the mapping any more: references into it would dangle.
+pub unsafe fn unmap_device(at: VirtAddr, range: PhysRange) {
+    let first = Page::containing(at);
+    with(|mem| {
+        for (i, _) in frames_of(range).enumerate() {
+            let page = first + i as u64;
+            if !regions::MMIO.contains(page.start_address().as_u64()) {
+                return;
+            }
+            if let Ok((_, flush)) = mem.tables.unmap(page) {
+                flush.flush();
+            }
+        }
+    });
 }
 
 /// Removes the boot data region's mapping of device memory `range`, once

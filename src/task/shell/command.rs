@@ -30,6 +30,8 @@ pub enum Command<'a> {
     Sleep(Duration),
     /// Restart the machine.
     Reboot,
+    /// Turn the machine off (ACPI S5).
+    Shutdown,
     /// Stop the machine.
     Halt,
     /// List a directory of the file tree (the root if none is named).
@@ -114,6 +116,11 @@ pub const COMMANDS: &[CommandHelp] = &[
         name: "reboot",
         args: "",
         about: "restart the machine",
+    },
+    CommandHelp {
+        name: "shutdown",
+        args: "",
+        about: "turn the machine off (ACPI soft off)",
     },
     CommandHelp {
         name: "halt",
@@ -314,6 +321,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
         "ticks" => no_args(Command::Ticks, "ticks"),
         "irq" => no_args(Command::Irq, "irq"),
         "reboot" => no_args(Command::Reboot, "reboot"),
+        "shutdown" => no_args(Command::Shutdown, "shutdown"),
         "halt" => no_args(Command::Halt, "halt"),
         "sleep" => {
             let mut args = rest.split_whitespace();

@@ -24,7 +24,10 @@ use crate::drivers::keyboard::KeyDecoder;
 use crate::drivers::{ps2, serial};
 use crate::interrupts::{pic, timer};
 use crate::memory::{self, heap};
-use crate::{arch, console, print, println};
+use crate::{acpi, arch, console, print, println};
+
+/// What `shutdown` says before it turns the machine off.
+pub const POWERING_OFF: &str = "powering off through ACPI (S5)... goodbye";
 
 /// What the prompt says.
 pub const PROMPT: &str = "pyrite> ";
@@ -156,12 +159,9 @@ async fn run_command(command: Command<'_>) {
         Command::Reboot => {
             println!("rebooting... the machine restarts now");
             console::drain_before_stop();
-            ps2::pulse_reset_line();
-            // Give the controller a moment, then force it.
-            task_timer::sleep(core::time::Duration::from_millis(100)).await;
-            println!("the keyboard controller did not reset the machine; forcing a triple fault");
-            arch::triple_fault();
+            acpi::power::reboot();
         }
+        Command::Shutdown => shutdown(),
         Command::Halt => {
             println!("{HALTED}");
             console::drain_before_stop();
@@ -169,6 +169,24 @@ async fn run_command(command: Command<'_>) {
             arch::halt_forever();
         }
     }
+}
+
+/// Turns the machine off through ACPI, or says why it cannot.
+fn shutdown() {
+    let request = match acpi::power::prepare_shutdown() {
+        Ok(request) => request,
+        Err(err) => {
+            println!("shutdown: cannot power off: {err}; halt stops the CPU instead");
+            return;
+        }
+    };
+    if request.acpi_mode_late {
+        println!("shutdown: the firmware did not confirm ACPI mode; trying anyway");
+    }
+    println!("{POWERING_OFF}");
+    console::drain_before_stop();
+    let err = request.power_off();
+    println!("shutdown: {err}; halt stops the CPU instead");
 }
 
 fn print_memory(view: MemView) {

@@ -1,0 +1,235 @@
+//! The whole reading, through the `acpi` crate, over tables built in host
+//! memory: a "physical address" here is the address of a host buffer.
+
+use core::ptr::NonNull;
+use std::boxed::Box;
+use std::vec::Vec;
+
+use acpi::sdt::Signature;
+use acpi::{AcpiHandler, PhysicalMapping};
+
+use super::fadt::q35_like;
+use super::madt::{ioapic, lapic, madt, source_override};
+use super::{fix_checksum, sdt};
+use crate::acpi::handler::in_usable_ram;
+use crate::acpi::read::{MadtError, PowerError, S5Failure, read};
+use crate::acpi::sleep_object::{S5Error, SleepTypes};
+use crate::acpi::tables::{Problem, Root, TableError};
+use crate::memory::{MemoryKind, MemoryRegion, PhysRange};
+
+/// Host memory as physical memory: every address is a host pointer.
+#[derive(Clone, Debug)]
+struct HostMemory;
+
+impl AcpiHandler for HostMemory {
+    unsafe fn map_physical_region<T>(
+        &self,
+        address: usize,
+        size: usize,
+    ) -> PhysicalMapping<Self, T> {
+        // SAFETY: the tests pass addresses of live buffers (the `Tables`
+        // below), each as long as the crate reads.
+        unsafe {
+            PhysicalMapping::new(
+                address,
+                NonNull::new(address as *mut T).unwrap(),
+                size,
+                size,
+                HostMemory,
+            )
+        }
+    }
+
+    fn unmap_physical_region<T>(_region: &PhysicalMapping<Self, T>) {}
+}
+
+/// Tables in boxes (so their addresses stay put), and the XSDT listing
+/// them.
+struct Tables {
+    listed: Vec<Box<[u8]>>,
+    dsdt: Box<[u8]>,
+    xsdt: Box<[u8]>,
+}
+
+impl Tables {
+    /// The FADT (first in `listed`) points at the DSDT; the XSDT lists all.
+    fn new(mut listed: Vec<Vec<u8>>, dsdt: Vec<u8>) -> Self {
+        let dsdt = dsdt.into_boxed_slice();
+        if let Some(fadt) = listed.iter_mut().find(|t| &t[..4] == b"FACP") {
+            fadt[140..148].copy_from_slice(&(dsdt.as_ptr() as u64).to_le_bytes());
+            fix_checksum(fadt);
+        }
+        let listed: Vec<Box<[u8]>> = listed.into_iter().map(Vec::into_boxed_slice).collect();
+        let pointers: Vec<u8> = listed
+            .iter()
+            .flat_map(|t| (t.as_ptr() as u64).to_le_bytes())
+            .collect();
+        let xsdt = sdt(b"XSDT", 1, &pointers).into_boxed_slice();
+        Self { listed, dsdt, xsdt }
+    }
+
+    fn root(&self) -> Root {
+        Root {
+            revision: 2,
+            address: self.xsdt.as_ptr() as u64,
+        }
+    }
+}
+
+/// A DSDT whose AML names `_S5` as QEMU does, with SLP_TYP 5 and 5.
+fn dsdt() -> Vec<u8> {
+    sdt(
+        b"DSDT",
+        1,
+        &[
+            0x08, b'_', b'S', b'5', b'_', 0x12, 0x06, 0x02, 0x0a, 0x05, 0x0a, 0x05,
+        ],
+    )
+}
+
+fn qemu_like_madt() -> Vec<u8> {
+    madt(
+        1,
+        &[
+            lapic(0, 0, 1),
+            lapic(1, 1, 1),
+            ioapic(0, 0xfec0_0000, 0),
+            source_override(0, 0, 2, 0),
+        ],
+    )
+}
+
+#[test]
+fn every_table_is_read_through_the_crate() {
+    let tables = Tables::new(vec![q35_like(0), qemu_like_madt()], dsdt());
+    let reading = read(HostMemory, tables.root()).unwrap();
+    let interrupts = reading.interrupts.unwrap();
+    assert_eq!(interrupts.facts.local_apics.len(), 2);
+    assert_eq!(interrupts.facts.overrides[0].gsi, 2);
+    let power = reading.power.unwrap();
+    assert!(power.reset.is_some());
+    assert_eq!(reading.s5, Ok(SleepTypes { a: 5, b: 5 }));
+    assert_eq!(reading.hpet, Err(TableError::Missing(Signature::HPET)));
+    drop(tables.listed);
+}
+
+#[test]
+fn a_madt_checksum_error_is_named_and_the_rest_still_read() {
+    let mut bad = qemu_like_madt();
+    bad[20] ^= 0x55; // an OEM table id byte: still text, checksum now wrong
+    let tables = Tables::new(vec![q35_like(0), bad], dsdt());
+    let madt_at = tables.listed[1].as_ptr() as u64;
+    let reading = read(HostMemory, tables.root()).unwrap();
+    assert_eq!(
+        reading.interrupts,
+        Err(MadtError::Table(TableError::Bad(
+            Signature::MADT,
+            Problem::Checksum(madt_at)
+        )))
+    );
+    let message = format!(
+        "{}",
+        TableError::Bad(Signature::MADT, Problem::Checksum(madt_at))
+    );
+    assert!(message.contains("APIC table: checksum error"), "{message}");
+    assert!(reading.power.is_ok());
+}
+
+#[test]
+fn a_missing_madt_and_fadt_are_named() {
+    let tables = Tables::new(vec![], dsdt());
+    let reading = read(HostMemory, tables.root()).unwrap();
+    let missing = |sig| TableError::Missing(sig);
+    assert_eq!(
+        reading.interrupts,
+        Err(MadtError::Table(missing(Signature::MADT)))
+    );
+    assert_eq!(
+        reading.power,
+        Err(PowerError::Table(missing(Signature::FADT)))
+    );
+    assert_eq!(reading.s5, Err(S5Failure::Table(missing(Signature::FADT))));
+}
+
+#[test]
+fn a_root_table_checksum_error_stops_the_reading() {
+    let mut tables = Tables::new(vec![qemu_like_madt()], dsdt());
+    tables.xsdt[10] ^= 1;
+    let at = tables.xsdt.as_ptr() as u64;
+    assert_eq!(
+        read(HostMemory, tables.root()).err(),
+        Some(TableError::Root(Signature::XSDT, Problem::Checksum(at)))
+    );
+}
+
+#[test]
+fn a_dsdt_without_s5_or_with_a_bad_checksum_is_reported() {
+    let empty = sdt(b"DSDT", 1, &[0x10, 0x05, b'_', b'S', b'B', b'_']);
+    let tables = Tables::new(vec![q35_like(0)], empty);
+    let reading = read(HostMemory, tables.root()).unwrap();
+    assert_eq!(reading.s5, Err(S5Failure::Aml(S5Error::NotFound)));
+
+    let mut corrupt = dsdt();
+    corrupt[40] ^= 1;
+    let tables = Tables::new(vec![q35_like(0)], corrupt);
+    let at = tables.dsdt.as_ptr() as u64;
+    let reading = read(HostMemory, tables.root()).unwrap();
+    assert_eq!(
+        reading.s5,
+        Err(S5Failure::Table(TableError::Bad(
+            Signature::DSDT,
+            Problem::Checksum(at)
+        )))
+    );
+}
+
+#[test]
+fn s5_is_found_in_an_ssdt_when_the_dsdt_lacks_it() {
+    let empty = sdt(b"DSDT", 1, &[0x10, 0x05, b'_', b'S', b'B', b'_']);
+    let ssdt = sdt(
+        b"SSDT",
+        1,
+        &[
+            0x08, b'_', b'S', b'5', b'_', 0x12, 0x05, 0x02, 0x01, 0x0a, 0x03,
+        ],
+    );
+    let tables = Tables::new(vec![q35_like(0), ssdt], empty);
+    let reading = read(HostMemory, tables.root()).unwrap();
+    assert_eq!(reading.s5, Ok(SleepTypes { a: 1, b: 3 }));
+}
+
+#[test]
+fn tables_in_usable_ram_are_refused() {
+    let region = |start: u64, end: u64, kind| MemoryRegion {
+        range: PhysRange::new(x86_64::PhysAddr::new(start), x86_64::PhysAddr::new(end)),
+        kind,
+    };
+    let map = [
+        region(0x10_0000, 0x7fe_0000, MemoryKind::Usable),
+        region(0x7fe_0000, 0x800_0000, MemoryKind::Reserved),
+        region(0x800_0000, 0x810_0000, MemoryKind::AcpiReclaimable),
+    ];
+    let range = |start: u64, len: u64| crate::acpi::handler::phys_range(start, len).unwrap();
+    assert!(!in_usable_ram(&map, range(0x7fe_1ad8, 0x40)));
+    assert!(!in_usable_ram(&map, range(0x800_0000, 0x1000)));
+    assert!(in_usable_ram(&map, range(0x20_0000, 0x24)));
+    // Straddling the end of usable RAM.
+    assert!(in_usable_ram(&map, range(0x7fd_fff0, 0x24)));
+    // A corrupt length asking for gigabytes is no range at all.
+    assert!(crate::acpi::handler::phys_range(0x7fe_0000, 1 << 32).is_none());
+}
+
+#[test]
+fn an_ssdt_with_a_bogus_length_is_skipped() {
+    let empty = sdt(b"DSDT", 1, &[0x10, 0x05, b'_', b'S', b'B', b'_']);
+    let mut short = sdt(
+        b"SSDT",
+        1,
+        &[0x08, b'_', b'S', b'5', b'_', 0x12, 0x04, 0x02, 0, 0],
+    );
+    short[4..8].copy_from_slice(&20u32.to_le_bytes());
+    fix_checksum(&mut short);
+    let tables = Tables::new(vec![q35_like(0), short], empty);
+    let reading = read(HostMemory, tables.root()).unwrap();
+    assert_eq!(reading.s5, Err(S5Failure::Aml(S5Error::NotFound)));
+}
