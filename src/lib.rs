@@ -19,6 +19,7 @@ pub mod layout;
 pub mod memory;
 pub mod panic;
 pub mod queue;
+pub mod sched;
 pub mod task;
 pub mod testing;
 pub mod time;
