@@ -14,7 +14,7 @@
 //! here will lock it for a few instructions.
 
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use core::time::Duration;
 
 use spin::Mutex;
@@ -42,6 +42,8 @@ pub(super) struct PerCpu {
     pub need_resched: AtomicBool,
     /// The running thread, readable without a lock (for fault reports).
     pub current: AtomicPtr<Thread>,
+    /// When the last timer interrupt came (nanoseconds since boot).
+    pub last_tick: AtomicU64,
     /// The scheduling state; lock with interrupts off only.
     pub sched: Mutex<CpuSched>,
 }
@@ -124,6 +126,7 @@ pub fn init(name: &'static str) -> Result<(), SpawnError> {
         cpu: 0,
         need_resched: AtomicBool::new(false),
         current: AtomicPtr::new(Arc::as_ptr(&main).cast_mut()),
+        last_tick: AtomicU64::new(0),
         sched: Mutex::new(CpuSched {
             current: main.clone(),
             idle: None,

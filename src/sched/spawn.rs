@@ -64,6 +64,7 @@ fn new_thread(plan: Plan) -> Arc<Thread> {
         space: plan.space,
         cpu_ticks: AtomicU64::new(0),
         run_start: AtomicU64::new(0),
+        timer_wake: (AtomicU64::new(0), AtomicU64::new(0)),
         entry: Mutex::new(plan.entry),
         ending: Mutex::new(Ending::Running),
         exit_waiters: WaitQueue::new(),
@@ -150,7 +151,8 @@ extern "C" fn sched_thread_main(thread: *const Thread) -> ! {
     if let Some(entry) = entry {
         entry();
     }
-    thread::reap();
+    // No reaping here: the exit path stays short, so threads woken with
+    // this one run soon. Spawn, join and the idle thread reap.
     exit_current(false)
 }
 

@@ -112,6 +112,9 @@ pub struct Thread {
     pub(super) cpu_ticks: AtomicU64,
     /// TSC when its current run began.
     pub(super) run_start: AtomicU64,
+    /// When the timer last woke it (nanoseconds since boot), and when the
+    /// timer interrupt before that one came: its deadline lay between.
+    pub(super) timer_wake: (AtomicU64, AtomicU64),
     /// The closure, until the thread starts.
     pub(super) entry: Mutex<Option<Box<dyn FnOnce() + Send>>>,
     pub(super) ending: Mutex<Ending>,
@@ -165,6 +168,15 @@ impl Thread {
             ticks += crate::arch::read_tsc().saturating_sub(start);
         }
         crate::time::tsc_hz().map_or(Duration::ZERO, |hz| crate::time::ticks_to_duration(ticks, hz))
+    }
+
+    /// The timer interrupt that last woke it from a sleep or timed wait,
+    /// and the one before (times since boot): the deadline it slept to lies
+    /// after the first and no later than the second.
+    pub fn last_timer_wake(&self) -> Option<(Duration, Duration)> {
+        let woken = self.timer_wake.0.load(Ordering::Acquire);
+        let before = self.timer_wake.1.load(Ordering::Acquire);
+        (woken != 0).then(|| (Duration::from_nanos(before), Duration::from_nanos(woken)))
     }
 
     /// Adds the run that began at `run_start` and ends at `now`.

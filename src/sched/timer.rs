@@ -26,10 +26,14 @@ pub fn on_timer() {
         return;
     };
     let now = sleep::now();
+    let nanos = now.as_nanos() as u64;
+    let before = cpu.last_tick.swap(nanos, Ordering::AcqRel);
     loop {
         // The lock is let go before the wake, which takes it again.
         let due = cpu.sched.lock().sleepers.pop_due(now);
         let Some(thread) = due else { break };
+        thread.timer_wake.0.store(nanos, Ordering::Release);
+        thread.timer_wake.1.store(before, Ordering::Release);
         make_ready(&thread, ThreadState::Blocked, WakeReason::TimedOut);
     }
     let sched = cpu.sched.lock();
