@@ -30,7 +30,6 @@ pyrite::test_kernel!(
     bad_ids_give_errors,
 );
 
-
 fn start() {
     sched::init("main").expect("the scheduler starts");
 }
@@ -58,7 +57,8 @@ fn a_thousand_threads_count_exactly_under_the_mutex_and_give_everything_back() {
     start();
     count_under_the_mutex();
     thread::reap();
-    let (frames, heap_bytes, threads) = (frames_outside_heap(), heap::stats().in_use, thread::count());
+    let (frames, heap_bytes, threads) =
+        (frames_outside_heap(), heap::stats().in_use, thread::count());
     let elapsed = count_under_the_mutex();
     thread::reap();
     println!(
@@ -67,8 +67,16 @@ fn a_thousand_threads_count_exactly_under_the_mutex_and_give_everything_back() {
         sched::stacks::pooled()
     );
     assert_eq!(thread::count(), threads, "every thread reaped");
-    assert_eq!(frames_outside_heap(), frames, "every stack frame given back");
-    assert_eq!(heap::stats().in_use, heap_bytes, "every heap byte given back");
+    assert_eq!(
+        frames_outside_heap(),
+        frames,
+        "every stack frame given back"
+    );
+    assert_eq!(
+        heap::stats().in_use,
+        heap_bytes,
+        "every heap byte given back"
+    );
 }
 
 fn frames_outside_heap() -> u64 {
@@ -99,14 +107,21 @@ fn count_under_the_mutex() -> Duration {
             .unwrap(),
         );
     }
-    assert_eq!(thread::count(), threads_before + THREADS, "all alive at once");
+    assert_eq!(
+        thread::count(),
+        threads_before + THREADS,
+        "all alive at once"
+    );
     gate.release();
     for handle in handles {
         handle.join().unwrap();
     }
     assert_eq!(*counter.lock(), THREADS as u64 * ADDS);
     assert_eq!(counter.waiters(), 0);
-    time::ticks_to_duration(pyrite::arch::read_tsc() - start_tsc, time::tsc_hz().unwrap())
+    time::ticks_to_duration(
+        pyrite::arch::read_tsc() - start_tsc,
+        time::tsc_hz().unwrap(),
+    )
 }
 
 fn two_threads_that_never_yield_share_the_cpu_fairly() {
@@ -135,8 +150,15 @@ fn two_threads_that_never_yield_share_the_cpu_fairly() {
         share * 100.0,
         (1.0 - share) * 100.0
     );
-    assert!(total >= Duration::from_millis(1500), "they ran {total:?} of 2 s");
-    assert!((0.4..=0.6).contains(&share), "spin-a got {:.1} %", share * 100.0);
+    assert!(
+        total >= Duration::from_millis(1500),
+        "they ran {total:?} of 2 s"
+    );
+    assert!(
+        (0.4..=0.6).contains(&share),
+        "spin-a got {:.1} %",
+        share * 100.0
+    );
 }
 
 /// 100 threads sleep pseudo-random durations (20 ms to 1 s); each records
@@ -164,7 +186,13 @@ fn sleepers_wake_in_order_within_one_timer_period() {
                 let late = sched::sleep::now() - deadline;
                 let me = sched::current().unwrap();
                 let (before, tick) = me.last_timer_wake().expect("the timer woke it");
-                (deadline, late, woken.fetch_add(1, Ordering::AcqRel), before, tick)
+                (
+                    deadline,
+                    late,
+                    woken.fetch_add(1, Ordering::AcqRel),
+                    before,
+                    tick,
+                )
             })
             .unwrap(),
         );
@@ -180,7 +208,12 @@ fn sleepers_wake_in_order_within_one_timer_period() {
     );
     results.sort_by_key(|r| r.0);
     for pair in results.windows(2) {
-        assert!(pair[0].2 < pair[1].2, "woke out of order: {:?} then {:?}", pair[0], pair[1]);
+        assert!(
+            pair[0].2 < pair[1].2,
+            "woke out of order: {:?} then {:?}",
+            pair[0],
+            pair[1]
+        );
     }
     for &(deadline, _, _, before, tick) in &results {
         assert!(
@@ -205,13 +238,19 @@ fn timed_waits_time_out_and_releases_wake() {
     assert_eq!(result, Err(TimedOut));
     // At least the timeout; the upper bound only says it did not hang
     // (accuracy is the sleep test's).
-    assert!(waited >= Duration::from_millis(50) && waited < Duration::from_secs(1), "{waited:?}");
+    assert!(
+        waited >= Duration::from_millis(50) && waited < Duration::from_secs(1),
+        "{waited:?}"
+    );
     assert_eq!(lock.waiters(), 0, "the timed-out waiter left the queue");
     drop(held);
     assert!(lock.try_lock().is_some());
 
     let permits = Arc::new(Semaphore::new(0));
-    assert_eq!(permits.acquire_timeout(Duration::from_millis(20)), Err(TimedOut));
+    assert_eq!(
+        permits.acquire_timeout(Duration::from_millis(20)),
+        Err(TimedOut)
+    );
     let giver = Arc::clone(&permits);
     let releaser = sched::spawn("releaser", move || {
         sched::sleep(Duration::from_millis(30));
@@ -259,7 +298,11 @@ fn threads_and_async_tasks_wake_each_other() {
 fn spawn_without_memory_fails_and_leaks_nothing() {
     start();
     thread::reap();
-    let (frames, threads, pooled) = (frames_outside_heap(), thread::count(), sched::stacks::pooled());
+    let (frames, threads, pooled) = (
+        frames_outside_heap(),
+        thread::count(),
+        sched::stacks::pooled(),
+    );
     let mut taken = Vec::with_capacity(frames as usize + 64);
     // A few frames first (the stack maps some, then fails), then none.
     for left in [3u64, 0] {
@@ -294,9 +337,18 @@ fn spawn_without_memory_fails_and_leaks_nothing() {
 fn bad_ids_give_errors() {
     start();
     let unknown = ThreadId(u64::MAX);
-    assert_eq!(sched::join_id(unknown), Err(ThreadError::NoSuchThread(unknown)));
-    assert_eq!(sched::kill(unknown), Err(ThreadError::NoSuchThread(unknown)));
-    assert_eq!(sched::unpark_id(unknown), Err(ThreadError::NoSuchThread(unknown)));
+    assert_eq!(
+        sched::join_id(unknown),
+        Err(ThreadError::NoSuchThread(unknown))
+    );
+    assert_eq!(
+        sched::kill(unknown),
+        Err(ThreadError::NoSuchThread(unknown))
+    );
+    assert_eq!(
+        sched::unpark_id(unknown),
+        Err(ThreadError::NoSuchThread(unknown))
+    );
 
     // Joining twice: by id, then by id again, then through the handle.
     let handle = sched::spawn("twice", || sched::sleep(Duration::from_millis(20))).unwrap();
@@ -313,8 +365,10 @@ fn bad_ids_give_errors() {
 
     // A killable thread that never yields is ended at a preemption point.
     let spinner = sched::Builder::new("victim")
-        .spawn_killable(|| loop {
-            core::hint::spin_loop();
+        .spawn_killable(|| {
+            loop {
+                core::hint::spin_loop();
+            }
         })
         .unwrap();
     sched::sleep(Duration::from_millis(30));

@@ -155,8 +155,12 @@ pub fn init(name: &'static str) -> Result<(), SpawnError> {
 fn map_block(cpu: u64) -> Result<*const PerCpu, SpawnError> {
     let page = Page::containing(VirtAddr::new(regions::PER_CPU.start + cpu * PAGE_SIZE));
     let flags = EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE;
-    crate::memory::with(|mem| mem.tables.map(page, flags, &mut mem.frames).map(|f| f.flush()))
-        .ok_or(SpawnError::NotStarted)?
-        .map_err(SpawnError::PerCpu)?;
+    crate::memory::with(|mem| {
+        mem.tables
+            .map(page, flags, &mut mem.frames)
+            .map(|f| f.flush())
+    })
+    .ok_or(SpawnError::NotStarted)?
+    .map_err(SpawnError::PerCpu)?;
     Ok(page.start_address().as_ptr())
 }

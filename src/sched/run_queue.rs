@@ -138,6 +138,9 @@ mod tests {
         assert_eq!(used[0], used[1]);
         assert!(!slice_used_up(100, 105, 10));
         assert!(slice_used_up(100, 110, 10));
-        assert!(!slice_used_up(100, 50, 10), "a clock going back uses nothing");
+        assert!(
+            !slice_used_up(100, 50, 10),
+            "a clock going back uses nothing"
+        );
     }
 }

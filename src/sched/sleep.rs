@@ -54,5 +54,7 @@ pub(super) fn remove_sleeper(cpu: &PerCpu, key: SleepKey) {
 
 /// Threads asleep on this CPU.
 pub fn sleepers() -> usize {
-    this_cpu().map_or(0, |cpu| without_interrupts(|| cpu.sched.lock().sleepers.len()))
+    this_cpu().map_or(0, |cpu| {
+        without_interrupts(|| cpu.sched.lock().sleepers.len())
+    })
 }

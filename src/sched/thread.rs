@@ -167,7 +167,9 @@ impl Thread {
             let start = self.run_start.load(Ordering::Acquire);
             ticks += crate::arch::read_tsc().saturating_sub(start);
         }
-        crate::time::tsc_hz().map_or(Duration::ZERO, |hz| crate::time::ticks_to_duration(ticks, hz))
+        crate::time::tsc_hz().map_or(Duration::ZERO, |hz| {
+            crate::time::ticks_to_duration(ticks, hz)
+        })
     }
 
     /// The timer interrupt that last woke it from a sleep or timed wait,
@@ -232,7 +234,8 @@ pub struct ThreadInfo {
 
 /// Every thread in the table, by id.
 pub fn list() -> Vec<ThreadInfo> {
-    let threads: Vec<Arc<Thread>> = without_interrupts(|| THREADS.lock().values().cloned().collect());
+    let threads: Vec<Arc<Thread>> =
+        without_interrupts(|| THREADS.lock().values().cloned().collect());
     threads
         .iter()
         .map(|t| ThreadInfo {

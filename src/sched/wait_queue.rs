@@ -31,9 +31,7 @@ enum Waiter {
 /// Wakes `waiter`; false if it was no longer waiting (timed out).
 fn wake(waiter: Waiter) -> bool {
     match waiter {
-        Waiter::Thread(thread) => {
-            make_ready(&thread, ThreadState::Blocked, WakeReason::Notified)
-        }
+        Waiter::Thread(thread) => make_ready(&thread, ThreadState::Blocked, WakeReason::Notified),
         Waiter::Task(waker) => {
             waker.wake();
             true

@@ -6,7 +6,10 @@ use crate::sched::{self, Builder, ThreadId, thread};
 
 /// Lists the threads: id, name, state, CPU time.
 pub(super) fn ps() {
-    println!("{:>6}  {:<12} {:<8} {:>12}", "id", "name", "state", "cpu ms");
+    println!(
+        "{:>6}  {:<12} {:<8} {:>12}",
+        "id", "name", "state", "cpu ms"
+    );
     for info in thread::list() {
         let killable = if info.killable { " (killable)" } else { "" };
         println!(
