@@ -12,12 +12,15 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::time::Duration;
 
-use pyrite::memory::{self, FrameAllocator, heap};
+use pyrite::memory::paging::{AddressSpace, EntryFlags};
+use pyrite::memory::{self, FrameAllocator, Page, heap};
 use pyrite::sched::mutex::Mutex;
 use pyrite::sched::semaphore::Semaphore;
 use pyrite::sched::{self, Exit, JoinError, SpawnError, ThreadError, ThreadId, TimedOut, thread};
 use pyrite::task::executor::{self, Executor};
 use pyrite::{println, time};
+use x86_64::VirtAddr;
+use x86_64::registers::control::Cr3;
 
 pyrite::test_kernel!(
     join_returns_the_value,
@@ -26,6 +29,7 @@ pyrite::test_kernel!(
     sleepers_wake_in_order_within_one_timer_period,
     timed_waits_time_out_and_releases_wake,
     threads_and_async_tasks_wake_each_other,
+    a_thread_runs_in_its_own_address_space,
     spawn_without_memory_fails_and_leaks_nothing,
     bad_ids_give_errors,
 );
@@ -290,6 +294,54 @@ fn threads_and_async_tasks_wake_each_other() {
     .unwrap();
     let outer = sched::spawn("outer", move || sched::block_on(inner).unwrap() * 2).unwrap();
     assert_eq!(outer.join(), Ok(10));
+}
+
+/// A thread with an address space sees that space's lower half, across
+/// switches; the kernel's threads go on in the kernel's table.
+fn a_thread_runs_in_its_own_address_space() {
+    start();
+    let addr = VirtAddr::new(0x40_0000);
+    let mut space = AddressSpace::new().unwrap();
+    space
+        .map(
+            Page::containing(addr),
+            EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE,
+        )
+        .unwrap();
+    space.write(addr, b"own space").unwrap();
+    let p4 = space.p4_frame();
+    let space = Arc::new(space);
+    let reader = sched::Builder::new("in-space")
+        .address_space(Arc::clone(&space))
+        .spawn(move || {
+            let mut seen = Vec::new();
+            for _ in 0..5 {
+                sched::yield_now();
+                let mut bytes = [0u8; 9];
+                // SAFETY: this thread's space maps the page, readable.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(addr.as_ptr::<u8>(), bytes.as_mut_ptr(), 9)
+                };
+                seen.push((bytes, Cr3::read().0.start_address()));
+            }
+            seen
+        })
+        .unwrap();
+    let kernel_p4 = Cr3::read().0.start_address();
+    for _ in 0..5 {
+        sched::yield_now();
+        assert_eq!(Cr3::read().0.start_address(), kernel_p4);
+    }
+    for (bytes, cr3) in reader.join().unwrap() {
+        assert_eq!(&bytes, b"own space");
+        assert_eq!(cr3, p4.start_address());
+    }
+    assert_eq!(Cr3::read().0.start_address(), kernel_p4);
+    assert_eq!(
+        Arc::strong_count(&space),
+        1,
+        "the reaped thread let go of its space"
+    );
 }
 
 /// With every frame taken, spawning fails with an error; the heap and the

@@ -264,7 +264,7 @@ pub fn reap() -> usize {
         if let Some(stack) = without_interrupts(|| thread.stack.lock().take()) {
             super::stacks::release(stack);
         }
-        thread.entry.lock().take();
+        drop(without_interrupts(|| thread.entry.lock().take()));
     }
     dead.len()
 }

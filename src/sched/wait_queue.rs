@@ -58,12 +58,18 @@ impl WaitQueue {
     ///
     /// # Panics
     /// If the condition does not hold and the scheduler has not started:
-    /// there is no thread to block, and spinning would wait for ever.
+    /// there is no thread to block, and spinning would wait for ever. If
+    /// called with interrupts off (an interrupt handler, or code inside
+    /// `without_interrupts`): such code must never block.
     pub fn wait_until<R>(
         &self,
         mut check: impl FnMut() -> Option<R>,
         timeout: Option<Duration>,
     ) -> Result<R, TimedOut> {
+        assert!(
+            x86_64::instructions::interrupts::are_enabled(),
+            "a blocking wait with interrupts off (in an interrupt handler?)"
+        );
         let deadline = timeout.map(|t| sleep::now() + t);
         loop {
             let outcome = without_interrupts(|| self.wait_once(&mut check, deadline));
