@@ -4,7 +4,9 @@
 //! Handlers never reach up into task code: they push into driver queues and
 //! count. No device is named here: drivers' handlers are registered on
 //! their lines ([`irq::register`]) by the init sequence. Every stub enters
-//! [`interrupt_dispatch`] with interrupts off.
+//! [`interrupt_dispatch`] with interrupts off. On the way out of a hardware
+//! interrupt it calls one registered [`ReturnHook`] (the scheduler's
+//! preemption point), again without naming its owner.
 
 mod context;
 pub mod exceptions;
