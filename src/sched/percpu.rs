@@ -147,6 +147,12 @@ pub fn init(name: &'static str) -> Result<(), SpawnError> {
     let cpu = this_cpu().expect("started just above");
     without_interrupts(|| cpu.sched.lock().idle = Some(idle));
     super::timer::hook();
+    log::info!(
+        "scheduler: CPU {} block at {:#x} (GS base), time slice {} ms, {name} and idle threads",
+        cpu.cpu,
+        block as u64,
+        super::TIME_SLICE.as_millis()
+    );
     Ok(())
 }
 

@@ -58,6 +58,12 @@ impl<T> WaitList<T> {
         self.waiters.remove(index)
     }
 
+    /// Whether some waiter is one `matches` picks (a waker already queued
+    /// need not be queued twice).
+    pub fn contains(&self, matches: impl Fn(&T) -> bool) -> bool {
+        self.waiters.iter().any(matches)
+    }
+
     /// Waiters in the list.
     pub fn len(&self) -> usize {
         self.waiters.len()
@@ -138,6 +144,7 @@ mod tests {
         }
         assert_eq!(list.remove(|&id| id == 3), Some(3));
         assert_eq!(list.remove(|&id| id == 3), None);
+        assert!(list.contains(|&id| id == 4) && !list.contains(|&id| id == 3));
         let mut order = Vec::new();
         list.wake_all(|id| {
             order.push(id);

@@ -112,14 +112,18 @@ impl WaitQueue {
     }
 
     /// Queues `waker` unless `ready()` (checked under the lock) says the
-    /// condition holds already; returns `ready()`'s answer. For futures.
+    /// condition holds already; returns `ready()`'s answer. For futures: a
+    /// waker already queued is not queued again, so polling often does not
+    /// grow the queue.
     pub fn register_waker(&self, waker: &Waker, ready: impl FnOnce() -> bool) -> bool {
         without_interrupts(|| {
             let mut list = self.list.lock();
             if ready() {
                 return true;
             }
-            list.push(Waiter::Task(waker.clone()));
+            if !list.contains(|w| matches!(w, Waiter::Task(queued) if queued.will_wake(waker))) {
+                list.push(Waiter::Task(waker.clone()));
+            }
             false
         })
     }
