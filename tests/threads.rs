@@ -415,11 +415,15 @@ fn bad_ids_give_errors() {
     ));
     assert_eq!(handle.join(), Err(JoinError::AlreadyJoined(id)));
 
-    // A killable thread that never yields is ended at a preemption point.
+    // A killable thread that never yields is ended at a preemption point,
+    // and leaves nothing behind (its closure holds a value, kept in place).
+    thread::reap();
+    let heap_bytes = heap::stats().in_use;
+    let marker = 0x5eed_u64;
     let spinner = sched::Builder::new("victim")
-        .spawn_killable(|| {
+        .spawn_killable(move || {
             loop {
-                core::hint::spin_loop();
+                core::hint::black_box(marker);
             }
         })
         .unwrap();
@@ -431,6 +435,12 @@ fn bad_ids_give_errors() {
         sched::kill(victim),
         Err(ThreadError::Exited(_) | ThreadError::NoSuchThread(_))
     ));
+    thread::reap();
+    assert_eq!(
+        heap::stats().in_use,
+        heap_bytes,
+        "a killed thread left heap behind"
+    );
     let me = sched::current_id().unwrap();
     assert_eq!(sched::join_id(me), Err(ThreadError::AlreadyJoined(me)));
 }

@@ -23,7 +23,7 @@ use spin::Mutex;
 use super::percpu::{self, this_cpu};
 use super::stacks;
 use super::switch::schedule;
-use super::thread::{self, Ending, Thread, ThreadState};
+use super::thread::{self, Ending, Entry, Thread, ThreadState};
 use super::wait_queue::WaitQueue;
 use super::{Exit, JoinError, SpawnError, ThreadError, ThreadId};
 use crate::arch::{read_tsc, without_interrupts};
@@ -44,7 +44,7 @@ struct Plan {
     idle: bool,
     stack: Option<Stack>,
     space: Option<Arc<AddressSpace>>,
-    entry: Option<Box<dyn FnOnce() + Send>>,
+    entry: Option<Entry>,
 }
 
 fn new_thread(plan: Plan) -> Arc<Thread> {
@@ -98,7 +98,7 @@ pub(super) fn make_idle() -> Result<Arc<Thread>, SpawnError> {
         idle: true,
         stack: Some(stack),
         space: None,
-        entry: Some(Box::new(idle_loop)),
+        entry: Some(Entry::Once(Box::new(idle_loop))),
     });
     prepare_stack(&thread, &stack);
     thread::register(thread.clone());
@@ -147,9 +147,25 @@ extern "C" fn sched_thread_main(thread: *const Thread) -> ! {
     // SAFETY: the pointer came from `prepare_stack`; the thread table
     // keeps the thread alive while it runs.
     let thread = unsafe { &*thread };
-    let entry = without_interrupts(|| thread.entry.lock().take());
-    if let Some(entry) = entry {
-        entry();
+    let entry = without_interrupts(|| {
+        let mut slot = thread.entry.lock();
+        match slot.take() {
+            Some(Entry::Once(run)) => Some(Ok(run)),
+            Some(Entry::Killable(run)) => {
+                let keep: *const (dyn Fn() + Send) = &*run;
+                // The box goes back; its contents stay where they are.
+                *slot = Some(Entry::Killable(run));
+                Some(Err(keep))
+            }
+            None => None,
+        }
+    });
+    match entry {
+        Some(Ok(run)) => run(),
+        // SAFETY: the closure lives in the thread's `entry` slot, which
+        // only the reaper empties, after this thread has exited.
+        Some(Err(keep)) => unsafe { (*keep)() },
+        None => {}
     }
     // No reaping here: the exit path stays short, so threads woken with
     // this one run soon. Spawn, join and the idle thread reap.
@@ -209,22 +225,23 @@ impl Builder {
                 without_interrupts(|| *me.ending.lock() = Ending::Returned(Some(value)));
             }
         };
-        self.start(false, run)
+        self.start(false, || Entry::Once(Box::new(run)))
     }
 
     /// Starts a killable thread: [`kill`] may end it at any preemption
-    /// point. `f` is `Copy`, so it owns nothing that would need dropping.
+    /// point. `f` is `Copy`, so it owns nothing that would need dropping,
+    /// and it is called in place, so a kill leaves nothing of it behind.
     pub fn spawn_killable<F>(self, f: F) -> Result<JoinHandle<()>, SpawnError>
     where
-        F: FnOnce() + Copy + Send + 'static,
+        F: Fn() + Copy + Send + 'static,
     {
-        self.start(true, f)
+        self.start(true, || Entry::Killable(Box::new(f)))
     }
 
     fn start<T>(
         self,
         killable: bool,
-        run: impl FnOnce() + Send + 'static,
+        entry: impl FnOnce() -> Entry,
     ) -> Result<JoinHandle<T>, SpawnError> {
         let cpu = this_cpu().ok_or(SpawnError::NotStarted)?;
         thread::reap();
@@ -236,7 +253,7 @@ impl Builder {
             idle: false,
             stack: Some(stack),
             space: self.space,
-            entry: Some(Box::new(run)),
+            entry: Some(entry()),
         });
         prepare_stack(&thread, &stack);
         thread::register(thread.clone());

@@ -74,6 +74,15 @@ pub(super) enum WakeReason {
     TimedOut = 1,
 }
 
+/// What a thread runs.
+pub(super) enum Entry {
+    /// A closure it takes and runs once.
+    Once(Box<dyn FnOnce() + Send>),
+    /// A killable thread's closure: it stays here while it runs, so that a
+    /// thread killed mid-call leaves nothing of it on the stack to leak.
+    Killable(Box<dyn Fn() + Send>),
+}
+
 /// How a thread ended.
 pub(super) enum Ending {
     /// Still running.
@@ -115,8 +124,9 @@ pub struct Thread {
     /// When the timer last woke it (nanoseconds since boot), and when the
     /// timer interrupt before that one came: its deadline lay between.
     pub(super) timer_wake: (AtomicU64, AtomicU64),
-    /// The closure, until the thread starts.
-    pub(super) entry: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+    /// What the thread runs: taken when it starts, or (killable) kept
+    /// here until the reaper drops it.
+    pub(super) entry: Mutex<Option<Entry>>,
     pub(super) ending: Mutex<Ending>,
     /// Joiners and exit futures.
     pub(super) exit_waiters: WaitQueue,
