@@ -16,6 +16,8 @@
 //! as a kernel thread (the kernel's executor is one), it parks its thread
 //! ([`crate::sched::park`]): every task wake and every spawn unparks it
 //! through the thread's waker, and other threads have the CPU meanwhile.
+//! There is one such waker: one executor runs as a thread at a time (the
+//! last to start running is the one woken).
 //! Without the scheduler (some test kernels) it halts the CPU instead: it
 //! checks the queue with interrupts off and enables them only together
 //! with `hlt` (see [`crate::interrupts::wait_for_interrupt_if`]).
