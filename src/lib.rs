@@ -21,6 +21,7 @@ pub mod memory;
 pub mod panic;
 pub mod process;
 pub mod queue;
+pub mod sched;
 pub mod task;
 pub mod testing;
 pub mod time;

@@ -15,6 +15,10 @@ use pyrite::task::{shell, timer};
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
     let boot_info = pyrite::init(multiboot_info_addr);
+    // From here the boot stack's code is a thread: the executor's.
+    if let Err(err) = pyrite::sched::init("executor") {
+        pyrite::panic::fatal(format_args!("cannot start the scheduler: {err}"));
+    }
     let mut executor = Executor::new();
     spawn_or_die("timers", timer::run_timers());
     spawn_or_die("input-drops", shell::watch_input_drops());

@@ -60,6 +60,18 @@ pub fn report(info: &PanicInfo<'_>) {
         Some(fault) => exceptions::report(fault),
         None => report_panic(info),
     }
+    if let Some((id, name)) = thread_label() {
+        console::write_coloured(
+            Some(ERROR_COLOUR),
+            format_args!("  in thread {name} (id {id})\n"),
+        );
+    }
+}
+
+/// The thread that was running when the kernel stopped (id and name), if
+/// the scheduler had started. Reads it without taking a lock.
+pub fn thread_label() -> Option<(crate::sched::ThreadId, &'static str)> {
+    crate::sched::current_label()
 }
 
 /// Prints a panic's message and location.

@@ -16,7 +16,7 @@ use pyrite::memory::{self, FrameAllocator, Page};
 use pyrite::task::executor::{self, Executor};
 use pyrite::task::timer;
 use pyrite::testing::{self, QemuExitCode};
-use pyrite::{println, time};
+use pyrite::{println, sched, time};
 use x86_64::VirtAddr;
 
 const RUNS: usize = 5;
@@ -194,6 +194,35 @@ fn timer_wakeups() -> f64 {
     wakeups.load(Ordering::Relaxed) as f64 / secs
 }
 
+/// Nanoseconds per thread switch: two threads yield to each other.
+fn thread_switch_ns() -> f64 {
+    const YIELDS: u64 = 20_000;
+    let yielder = || {
+        for _ in 0..YIELDS {
+            sched::yield_now();
+        }
+    };
+    let a = sched::spawn("yield-a", yielder).expect("spawn");
+    let b = sched::spawn("yield-b", yielder).expect("spawn");
+    let secs = seconds(|| {
+        a.join().expect("joined");
+        b.join().expect("joined");
+    });
+    secs * 1e9 / (2 * YIELDS) as f64
+}
+
+/// Nanoseconds to spawn a thread and join it.
+fn thread_spawn_join_ns() -> f64 {
+    const THREADS: u64 = 2000;
+    let secs = seconds(|| {
+        for i in 0..THREADS {
+            let handle = sched::spawn("brief", move || i).expect("spawn");
+            assert_eq!(handle.join(), Ok(i));
+        }
+    });
+    secs * 1e9 / THREADS as f64
+}
+
 #[unsafe(no_mangle)]
 extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
     pyrite::init(multiboot_info_addr);
@@ -221,6 +250,10 @@ extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
         tasks_spawn_complete,
     );
     report("kernel_timer_wakeups_per_s", "/s", timer_wakeups);
+    // Threads last: from here the code above runs as a thread.
+    sched::init("bench").expect("the scheduler starts");
+    report("kernel_thread_switch_ns", "ns", thread_switch_ns);
+    report("kernel_thread_spawn_join_ns", "ns", thread_spawn_join_ns);
     testing::exit_qemu(QemuExitCode::Success)
 }
 

@@ -651,6 +651,9 @@ TESTS += interactive_tests.TESTS
 TESTS += systest_user.TESTS
 TESTS += systest_power.TESTS
 
+import systest_threads  # noqa: E402
+TESTS += systest_threads.TESTS
+
 
 REFERENCE = ROOT / "tests" / "reference" / "uefi-framebuffer-top.ppm"
 # The top-left corner: three lines of 24 characters.

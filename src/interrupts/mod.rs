@@ -4,7 +4,9 @@
 //! Handlers never reach up into task code: they push into driver queues and
 //! count. No device is named here: drivers' handlers are registered on
 //! their lines ([`irq::register`]) by the init sequence. Every stub enters
-//! [`interrupt_dispatch`] with interrupts off.
+//! [`interrupt_dispatch`] with interrupts off. On the way out of a hardware
+//! interrupt it calls one registered [`ReturnHook`] (the scheduler's
+//! preemption point), again without naming its owner.
 
 mod context;
 pub mod exceptions;
@@ -69,6 +71,22 @@ pub fn init_early() {
     idt::init_early();
 }
 
+/// Called on the way out of every hardware interrupt (vector 32 and up)
+/// that interrupted code running with interrupts on, after its handler and
+/// end of interrupt: the scheduler's preemption point. Never for an
+/// exception (some run on IST stacks) or for code with interrupts off.
+pub type ReturnHook = fn();
+
+static RETURN_HOOK: spin::Once<ReturnHook> = spin::Once::new();
+
+/// Sets the [`ReturnHook`] (once; later calls are ignored).
+pub fn set_return_hook(hook: ReturnHook) {
+    RETURN_HOOK.call_once(|| hook);
+}
+
+/// RFLAGS.IF: the interrupted code had interrupts on.
+const RFLAGS_IF: u64 = 1 << 9;
+
 /// Called by every interrupt stub with the saved state.
 #[unsafe(no_mangle)]
 extern "C" fn interrupt_dispatch(ctx: &mut InterruptContext) {
@@ -77,6 +95,12 @@ extern "C" fn interrupt_dispatch(ctx: &mut InterruptContext) {
         0..=31 => exceptions::handle(ctx),
         pic::PIC1_OFFSET..=47 => irq::dispatch(vector - pic::PIC1_OFFSET),
         _ => pic::count_unexpected(),
+    }
+    if vector >= 32
+        && ctx.rflags & RFLAGS_IF != 0
+        && let Some(hook) = RETURN_HOOK.get()
+    {
+        hook();
     }
 }
 

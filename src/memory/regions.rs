@@ -47,7 +47,7 @@ pub enum RegionKind {
     Heap,
     /// Kernel stacks, each above an unmapped guard page.
     Stacks,
-    /// Per-CPU areas (reserved: nothing maps there yet).
+    /// Per-CPU blocks, a page each, reached through the GS base.
     PerCpu,
     /// Device memory: the VGA text buffer, the framebuffer.
     Mmio,

@@ -5,7 +5,7 @@ use core::fmt;
 
 use x86_64::VirtAddr;
 
-use super::frame::FrameAllocator;
+use super::frame::{FrameAllocator, PAGE_SIZE};
 use super::page::Page;
 use super::paging::{EntryFlags, MapError, Mapper};
 
@@ -86,23 +86,70 @@ impl StackAllocator {
         if after > self.end {
             return Err(StackError::OutOfVirtualSpace);
         }
-        let last = first + (pages - 1);
-        for (done, page) in Page::range_inclusive(first, last).enumerate() {
-            let flags = EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE;
-            if let Err(err) = mapper.map(page, flags, frames).map(|flush| flush.flush()) {
-                // Give back what this stack had mapped so far.
-                for mapped in Page::range_inclusive(first, page).take(done) {
-                    // SAFETY: these pages were mapped just above and are
-                    // not yet in use by anyone.
-                    let _ = unsafe { mapper.unmap_and_free(mapped, frames) };
-                }
-                return Err(StackError::Map(err));
-            }
-        }
+        map_pages(first, pages, mapper, frames)?;
         self.next = after;
         Ok(Stack {
             top: after.start_address(),
             bottom: first.start_address(),
         })
     }
+
+    /// Maps `stack`'s pages again: a stack this allocator made earlier and
+    /// [`unmap`](Self::unmap) emptied, its virtual range kept for reuse
+    /// (so that its page tables, made once, serve again). On failure
+    /// nothing stays mapped.
+    pub fn remap<A: FrameAllocator>(
+        &mut self,
+        mapper: &mut Mapper,
+        frames: &mut A,
+        stack: &Stack,
+    ) -> Result<(), StackError> {
+        let first = Page::containing(stack.bottom);
+        let pages = (stack.top - stack.bottom) / PAGE_SIZE;
+        map_pages(first, pages, mapper, frames)
+    }
+
+    /// Unmaps `stack`'s pages and gives their frames back; the virtual
+    /// range stays reserved (for [`remap`](Self::remap)).
+    ///
+    /// # Safety
+    /// Nothing may use the stack any more: no thread runs on it, no
+    /// pointer into it is used again.
+    pub unsafe fn unmap<A: FrameAllocator>(
+        &mut self,
+        mapper: &mut Mapper,
+        frames: &mut A,
+        stack: &Stack,
+    ) {
+        let first = Page::containing(stack.bottom);
+        let last = Page::containing(stack.top - 1u64);
+        for page in Page::range_inclusive(first, last) {
+            // SAFETY: the caller promises the stack is no longer used.
+            let _ = unsafe { mapper.unmap_and_free(page, frames) };
+        }
+    }
+}
+
+/// Maps `pages` pages from `first` (writable, not executable); on failure
+/// gives back what it had mapped.
+fn map_pages<A: FrameAllocator>(
+    first: Page,
+    pages: u64,
+    mapper: &mut Mapper,
+    frames: &mut A,
+) -> Result<(), StackError> {
+    let last = first + (pages - 1);
+    for (done, page) in Page::range_inclusive(first, last).enumerate() {
+        let flags = EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE;
+        if let Err(err) = mapper.map(page, flags, frames).map(|flush| flush.flush()) {
+            // Give back what this stack had mapped so far.
+            for mapped in Page::range_inclusive(first, page).take(done) {
+                // SAFETY: these pages were mapped just above and are
+                // not yet in use by anyone.
+                let _ = unsafe { mapper.unmap_and_free(mapped, frames) };
+            }
+            return Err(StackError::Map(err));
+        }
+    }
+    Ok(())
 }

@@ -12,9 +12,15 @@
 //! it fill up all the same, the wake is not lost: the executor notices the
 //! overflow and polls every task once (a spurious poll is harmless).
 //!
-//! When no task is ready the executor halts the CPU without losing a
-//! wake-up: it checks the queue with interrupts off and enables them only
-//! together with `hlt` (see [`crate::interrupts::wait_for_interrupt_if`]).
+//! When no task is ready the executor waits without losing a wake-up. Run
+//! as a kernel thread (the kernel's executor is one), it parks its thread
+//! ([`crate::sched::park`]): every task wake and every spawn unparks it
+//! through the thread's waker, and other threads have the CPU meanwhile.
+//! There is one such waker: one executor runs as a thread at a time (the
+//! last to start running is the one woken).
+//! Without the scheduler (some test kernels) it halts the CPU instead: it
+//! checks the queue with interrupts off and enables them only together
+//! with `hlt` (see [`crate::interrupts::wait_for_interrupt_if`]).
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::Arc;
@@ -40,6 +46,19 @@ const READY_BATCH: usize = 32;
 
 /// Tasks spawned and not yet taken by the executor.
 static SPAWNED: Mutex<VecDeque<Task>> = Mutex::new(VecDeque::new());
+/// The waker of the thread running the executor, if it runs as a thread:
+/// woken with every task wake and spawn. Locked with interrupts off (task
+/// wakers run in interrupt handlers).
+static RUNNER: Mutex<Option<Waker>> = Mutex::new(None);
+
+/// Tells the executor's thread that there is work.
+fn notify_runner() {
+    crate::arch::without_interrupts(|| {
+        if let Some(waker) = RUNNER.lock().as_ref() {
+            waker.wake_by_ref();
+        }
+    });
+}
 /// Tasks alive: spawned and not finished.
 static ALIVE: AtomicU64 = AtomicU64::new(0);
 /// Tasks finished so far.
@@ -68,6 +87,7 @@ pub fn spawn(
     let task = Task::new(name, future);
     let id = task.id;
     SPAWNED.lock().push_back(task);
+    notify_runner();
     Ok(id)
 }
 
@@ -99,6 +119,7 @@ impl TaskWaker {
     fn queue(&self) {
         if !self.queued.swap(true, Ordering::AcqRel) {
             self.ready.push(self.id);
+            notify_runner();
         }
     }
 }
@@ -249,11 +270,36 @@ impl Executor {
         self.tasks.len()
     }
 
-    /// Runs tasks forever, halting the CPU while none is ready.
+    /// Runs tasks forever, parking its thread (or halting the CPU, without
+    /// the scheduler) while none is ready.
     #[cfg(target_os = "none")]
     pub fn run(&mut self) -> ! {
+        let threaded = Self::become_runner();
         loop {
             self.run_ready();
+            self.wait(threaded);
+        }
+    }
+
+    /// Makes the current thread the one task wakes unpark; false without
+    /// the scheduler.
+    #[cfg(target_os = "none")]
+    fn become_runner() -> bool {
+        let waker = crate::sched::current_waker();
+        let threaded = waker.is_some();
+        crate::arch::without_interrupts(|| *RUNNER.lock() = waker);
+        threaded
+    }
+
+    /// Waits for work: parks the thread, or halts if nothing is ready.
+    #[cfg(target_os = "none")]
+    fn wait(&self, threaded: bool) {
+        if threaded {
+            // A wake since the last park makes this return at once.
+            if self.idle() {
+                crate::sched::park();
+            }
+        } else {
             crate::interrupts::wait_for_interrupt_if(|| self.idle());
         }
     }
@@ -263,6 +309,7 @@ impl Executor {
     #[cfg(target_os = "none")]
     pub fn run_until(&mut self, mut done: impl FnMut() -> bool) -> RunStats {
         let mut stats = RunStats::default();
+        let threaded = Self::become_runner();
         loop {
             stats.polls += self.run_ready();
             if done() {
@@ -271,7 +318,7 @@ impl Executor {
             if self.idle() {
                 stats.halts += 1;
             }
-            crate::interrupts::wait_for_interrupt_if(|| self.idle());
+            self.wait(threaded);
         }
     }
 }

@@ -22,6 +22,12 @@ pub enum Command<'a> {
     Mem(MemView),
     /// The running tasks.
     Tasks,
+    /// The kernel threads.
+    Ps,
+    /// Start a thread that spins without yielding.
+    Spin,
+    /// End a killable thread.
+    Kill(u64),
     /// The timer tick count.
     Ticks,
     /// Interrupt and input counters.
@@ -86,6 +92,21 @@ pub const COMMANDS: &[CommandHelp] = &[
         name: "tasks",
         args: "",
         about: "the running tasks",
+    },
+    CommandHelp {
+        name: "ps",
+        args: "",
+        about: "the kernel threads: id, name, state, CPU time",
+    },
+    CommandHelp {
+        name: "spin",
+        args: "",
+        about: "start a killable thread that loops without ever yielding",
+    },
+    CommandHelp {
+        name: "kill",
+        args: "ID",
+        about: "end killable thread ID (spin's) at its next preemption point",
     },
     CommandHelp {
         name: "ticks",
@@ -318,6 +339,15 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
             }),
         },
         "tasks" => no_args(Command::Tasks, "tasks"),
+        "ps" => no_args(Command::Ps, "ps"),
+        "spin" => no_args(Command::Spin, "spin"),
+        "kill" => match rest.parse() {
+            Ok(id) => Ok(Command::Kill(id)),
+            Err(_) => Err(ParseError::BadArgument {
+                command: "kill",
+                problem: "a thread id (a number, as ps shows it)",
+            }),
+        },
         "ticks" => no_args(Command::Ticks, "ticks"),
         "irq" => no_args(Command::Irq, "irq"),
         "reboot" => no_args(Command::Reboot, "reboot"),
@@ -439,6 +469,7 @@ mod tests {
             let line = match command.name {
                 "sleep" => "sleep 1",
                 "cat" => "cat /etc/motd",
+                "kill" => "kill 7",
                 name => name,
             };
             assert!(parse(line).is_ok(), "{line}");
@@ -457,6 +488,12 @@ mod tests {
             "mem: the only option is --raw (usage: mem [--raw])"
         );
         assert_eq!(message("uptime please"), "uptime takes no arguments");
+        assert_eq!(parse("kill 12"), Ok(Command::Kill(12)));
+        assert_eq!(
+            message("kill me"),
+            "kill: a thread id (a number, as ps shows it) (usage: kill ID)"
+        );
+        assert_eq!(message("ps -a"), "ps takes no arguments");
         assert_eq!(message("sleep"), "sleep: how long? (usage: sleep N[ms])");
         assert_eq!(
             message("sleep soon"),

@@ -9,6 +9,7 @@ pub mod editor;
 pub mod files;
 pub mod foreground;
 pub mod keys;
+mod threads;
 
 use futures_util::stream::{self, Stream};
 use futures_util::{StreamExt, pin_mut};
@@ -128,6 +129,7 @@ async fn run_command(command: Command<'_>) {
                 println!("  {usage:<14} {}", c.about);
             }
             println!("Ctrl-C stops a running command; keys typed meanwhile are kept.");
+            println!("kill ends only killable threads (spin's): they hold no lock or memory.");
         }
         Command::Echo(text) => println!("{text}"),
         Command::Clear => console::clear(),
@@ -143,6 +145,9 @@ async fn run_command(command: Command<'_>) {
         }
         Command::Mem(view) => print_memory(view),
         Command::Tasks => print_tasks(),
+        Command::Ps => threads::ps(),
+        Command::Spin => threads::spin(),
+        Command::Kill(id) => threads::kill(id),
         Command::Ticks => println!("{} ticks", timer::ticks()),
         Command::Irq => print_interrupts(),
         Command::Sleep(duration) => {
