@@ -20,6 +20,7 @@ pub extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
     spawn_or_die("input-drops", shell::watch_input_drops());
     pyrite::log_ready(boot_info);
     spawn_or_die("shell", shell::run());
+    spawn_or_die("usb", pyrite::drivers::usb::run());
     executor.run()
 }
 

@@ -34,6 +34,7 @@
 pub mod allocator;
 pub mod audit;
 mod describe;
+pub mod dma;
 pub mod frame;
 pub mod frame_bitmap;
 pub mod heap;
@@ -279,6 +280,31 @@ impl fmt::Display for DeviceMapError {
 /// RAM the frame allocator may hand out: mapping such RAM here would give
 /// it a second, writable owner.
 pub unsafe fn map_device(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
+    // SAFETY: the caller's promise.
+    unsafe { map_device_with(range, DEVICE_FLAGS) }
+}
+
+/// Page flags for device registers: uncached, so every read reaches the
+/// device (a status bit polled through a cache would never change) and
+/// every write goes out in order.
+pub const REGISTER_FLAGS: paging::EntryFlags = DEVICE_FLAGS.union(paging::EntryFlags::NO_CACHE);
+
+/// Maps device registers `range` (a PCI memory BAR) uncached into the MMIO
+/// region, as [`map_device`] does otherwise.
+///
+/// # Safety
+/// As [`map_device`]: `range` must be device memory, not RAM.
+pub unsafe fn map_registers(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
+    // SAFETY: the caller's promise.
+    unsafe { map_device_with(range, REGISTER_FLAGS) }
+}
+
+/// # Safety
+/// As [`map_device`].
+unsafe fn map_device_with(
+    range: PhysRange,
+    flags: paging::EntryFlags,
+) -> Result<VirtAddr, DeviceMapError> {
     with(|mem| {
         let first = mem.next_mmio;
         let pages = frames_of(range).count() as u64;
@@ -289,11 +315,7 @@ pub unsafe fn map_device(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
         for (i, frame) in frames_of(range).enumerate() {
             // SAFETY: the caller promised `range` is device memory, not RAM
             // the allocator owns; the MMIO pages are fresh.
-            unsafe {
-                mem.tables
-                    .map_to(first + i as u64, frame, DEVICE_FLAGS, &mut mem.frames)
-            }?
-            .flush();
+            unsafe { mem.tables.map_to(first + i as u64, frame, flags, &mut mem.frames) }?.flush();
         }
         mem.next_mmio = first + (pages + 1);
         Ok(first.start_address() + range.start.as_u64() % PAGE_SIZE)

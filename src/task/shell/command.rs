@@ -28,6 +28,10 @@ pub enum Command<'a> {
     Irq,
     /// Wait (shows the timer future working).
     Sleep(Duration),
+    /// The PCI functions and their drivers.
+    Lspci,
+    /// The USB controllers, ports and devices.
+    Lsusb,
     /// Restart the machine.
     Reboot,
     /// Stop the machine.
@@ -90,6 +94,16 @@ pub const COMMANDS: &[CommandHelp] = &[
         name: "sleep",
         args: "N[ms]",
         about: "wait N seconds (or N ms) on a timer",
+    },
+    CommandHelp {
+        name: "lspci",
+        args: "",
+        about: "PCI functions: vendor:device, class, driver",
+    },
+    CommandHelp {
+        name: "lsusb",
+        args: "",
+        about: "USB controllers, ports and devices",
     },
     CommandHelp {
         name: "reboot",
@@ -294,6 +308,8 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
         "tasks" => no_args(Command::Tasks, "tasks"),
         "ticks" => no_args(Command::Ticks, "ticks"),
         "irq" => no_args(Command::Irq, "irq"),
+        "lspci" => no_args(Command::Lspci, "lspci"),
+        "lsusb" => no_args(Command::Lsusb, "lsusb"),
         "reboot" => no_args(Command::Reboot, "reboot"),
         "halt" => no_args(Command::Halt, "halt"),
         "sleep" => {
@@ -320,6 +336,8 @@ mod tests {
     #[test]
     fn commands_parse() {
         assert_eq!(parse("help"), Ok(Command::Help));
+        assert_eq!(parse("lspci"), Ok(Command::Lspci));
+        assert_eq!(parse("lsusb"), Ok(Command::Lsusb));
         assert_eq!(parse("  mem  "), Ok(Command::Mem(MemView::Human)));
         assert_eq!(parse("mem --raw"), Ok(Command::Mem(MemView::Raw)));
         assert_eq!(

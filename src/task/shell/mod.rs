@@ -20,6 +20,7 @@ use super::executor;
 use super::input;
 use super::timer::{self as task_timer, Interval};
 use crate::drivers::keyboard::KeyDecoder;
+use crate::drivers::{pci, usb};
 use crate::drivers::{ps2, serial};
 use crate::interrupts::{pic, timer};
 use crate::memory::{self, heap};
@@ -35,6 +36,7 @@ pub const HALTED: &str = "Pyrite has halted: it is now safe to turn the machine 
 
 enum Input {
     Scancode(u8),
+    UsbScancode(u8),
     Serial(u8),
 }
 
@@ -43,6 +45,7 @@ enum Input {
 struct ConsoleKeys<S> {
     inputs: S,
     keyboard: KeyDecoder,
+    usb_keyboard: KeyDecoder,
     serial: SerialKeys,
 }
 
@@ -53,6 +56,10 @@ impl<S: Stream<Item = Input> + Unpin> KeySource for ConsoleKeys<S> {
         loop {
             let key = match self.inputs.next().await? {
                 Input::Scancode(code) => self.keyboard.decode(code).and_then(keys::from_keyboard),
+                Input::UsbScancode(code) => self
+                    .usb_keyboard
+                    .decode(code)
+                    .and_then(keys::from_keyboard),
                 Input::Serial(byte) => self.serial.feed(byte),
             };
             if key.is_some() {
@@ -64,14 +71,16 @@ impl<S: Stream<Item = Input> + Unpin> KeySource for ConsoleKeys<S> {
 
 /// The shell task: reads keys from both consoles forever.
 pub async fn run() {
-    let inputs = stream::select(
+    let keyboards = stream::select(
         input::scancodes().map(Input::Scancode),
-        input::serial_bytes().map(Input::Serial),
+        input::usb_scancodes().map(Input::UsbScancode),
     );
+    let inputs = stream::select(keyboards, input::serial_bytes().map(Input::Serial));
     pin_mut!(inputs);
     let mut keys = ConsoleKeys {
         inputs,
         keyboard: KeyDecoder::new(),
+        usb_keyboard: KeyDecoder::new(),
         serial: SerialKeys::new(),
     };
     let mut editor = LineEditor::new();
@@ -150,6 +159,12 @@ async fn run_command(command: Command<'_>) {
                 duration.as_millis()
             );
         }
+        Command::Lspci => {
+            for function in pci::functions() {
+                println!("{function}");
+            }
+        }
+        Command::Lsusb => usb::print_lsusb(),
         Command::Reboot => {
             println!("rebooting... the machine restarts now");
             console::drain_before_stop();

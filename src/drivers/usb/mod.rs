@@ -1,0 +1,125 @@
+//! USB: xHCI host controllers ([`xhci`]), descriptors ([`descriptor`]) and
+//! boot keyboards ([`hid`]), run by one task ([`run`]) that polls every
+//! controller's event ring a few milliseconds apart.
+//!
+//! Polling is the fallback the interrupt code will replace: an MSI/MSI-X or
+//! INTx handler needs only to wake this task (the sleep in [`run`] becomes
+//! a wait on a waker), the driver is otherwise the same.
+
+pub mod descriptor;
+pub mod hid;
+pub mod xhci;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+use core::time::Duration;
+
+use spin::Mutex;
+
+use self::xhci::Controller;
+use crate::drivers::pci::{self, Bdf};
+use crate::task::timer::sleep;
+
+/// How often the event rings are looked at. The timer's tick rounds it up:
+/// a key reaches the shell within about two ticks.
+const POLL_PERIOD: Duration = Duration::from_millis(4);
+
+/// PCI class, sub-class and interface of an xHCI controller.
+const XHCI_CLASS: (u8, u8, u8) = (0x0C, 0x03, 0x30);
+
+/// What `lsusb` prints, refreshed by the USB task after each change.
+static LSUSB: Mutex<String> = Mutex::new(String::new());
+
+/// Prints the controllers, ports and devices.
+pub fn print_lsusb() {
+    let text = LSUSB.lock().clone();
+    if text.is_empty() {
+        crate::println!("no USB controller");
+    } else {
+        crate::print!("{text}");
+    }
+}
+
+/// The USB task: starts every xHCI controller found on PCI, then polls.
+pub async fn run() {
+    let mut controllers: Vec<Controller> = Vec::new();
+    let found: Vec<_> = pci::functions()
+        .into_iter()
+        .filter(|f| f.is(XHCI_CLASS.0, XHCI_CLASS.1, XHCI_CLASS.2))
+        .collect();
+    for function in &found {
+        match Controller::start(function).await {
+            Ok(controller) => {
+                pci::bind(function.address, "xhci");
+                log::info!(
+                    "usb {}: xHCI {:04x}:{:04x} running, {} ports",
+                    Bdf(function.address),
+                    function.vendor,
+                    function.device,
+                    controller.ports
+                );
+                controllers.push(controller);
+            }
+            Err(err) => log::error!(
+                "usb {}: xHCI controller not started: {err}; PS/2 and serial input stay",
+                Bdf(function.address)
+            ),
+        }
+    }
+    log::info!("usb: {} of {} xHCI controllers running", controllers.len(), found.len());
+    if controllers.is_empty() {
+        return;
+    }
+    loop {
+        let mut changed = false;
+        for controller in &mut controllers {
+            controller.poll();
+            if controller.has_pending_ports() {
+                controller.service_ports().await;
+                changed = true;
+            }
+            controller.repeat_keys();
+        }
+        if changed || LSUSB.lock().is_empty() {
+            *LSUSB.lock() = describe(&controllers);
+        }
+        sleep(POLL_PERIOD).await;
+    }
+}
+
+fn describe(controllers: &[Controller]) -> String {
+    let mut out = String::new();
+    for c in controllers {
+        let _ = writeln!(
+            out,
+            "controller {} xHCI {:04x}:{:04x}, {} ports",
+            Bdf(c.address),
+            c.id.0,
+            c.id.1,
+            c.ports
+        );
+        for port in 1..=c.ports {
+            let device = c.devices.iter().flatten().find(|d| d.port == port);
+            let connected = c.port_status(port) & 1 != 0;
+            let _ = write!(out, "  port {port} (USB {}): ", c.port_version(port));
+            match (device, connected) {
+                (Some(d), _) => {
+                    let _ = writeln!(
+                        out,
+                        "slot {} device {:04x}:{:04x} class {:02x}, {}{}",
+                        d.slot,
+                        d.descriptor.vendor,
+                        d.descriptor.product,
+                        d.descriptor.class,
+                        xhci::device::speed_name(d.speed),
+                        if d.keyboard.is_some() { ", keyboard" } else { "" }
+                    );
+                }
+                (None, true) => out.push_str("connected, not usable\n"),
+                (None, false) => out.push_str("empty\n"),
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,420 @@
+//! An xHCI host controller: taking it from the firmware, reset, the rings,
+//! and commands. Enumeration of devices is in [`device`].
+//!
+//! Events are polled: [`Controller::poll`] drains the event ring, and the
+//! USB task calls it every few milliseconds. An interrupt handler (MSI-X,
+//! MSI or INTx, once the interrupt code routes them) need only wake that
+//! task; nothing here would change.
+//!
+//! Every wait is bounded by time ([`wait_until`]) and yields to other tasks
+//! while it waits. Register layouts are our own constants (`regs`): the
+//! driver uses a few dozen fields, each checked against the specification.
+
+mod context;
+pub mod device;
+mod regs;
+mod ring;
+
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+
+use pci_types::PciAddress;
+use x86_64::PhysAddr;
+
+use self::regs::*;
+use self::ring::{EventRing, ProducerRing, Trb, code, kind};
+use crate::drivers::pci::{self, Bar, PciFunction};
+use crate::memory::dma::{self, DmaPage};
+use crate::memory::{self, DeviceMapError, PhysRange};
+use crate::task::timer::sleep;
+use crate::time;
+
+/// How long the firmware gets to give the controller up.
+const BIOS_HANDOFF: Duration = Duration::from_secs(1);
+/// How long halting, resetting and starting may take.
+const RESET_LIMIT: Duration = Duration::from_secs(1);
+/// How long a command may take.
+const COMMAND_LIMIT: Duration = Duration::from_millis(500);
+/// Device slots the driver enables at most.
+const MAX_SLOTS: u8 = 32;
+/// Scratchpad buffers the driver can give (one frame of pointers).
+const MAX_SCRATCHPADS: usize = 512;
+
+/// What went wrong with a controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XhciError {
+    /// No memory BAR 0.
+    NoRegisters,
+    /// Mapping registers or DMA memory failed.
+    Memory(DeviceMapError),
+    /// A wait ran out.
+    Timeout(&'static str),
+    /// The controller asks for more scratchpad buffers than one frame lists.
+    TooManyScratchpads(usize),
+    /// A command or transfer completed with this code.
+    Completion(u8),
+    /// The controller reported a host system or internal error.
+    ControllerError,
+    /// A descriptor was malformed.
+    Descriptor(super::descriptor::DescriptorError),
+}
+
+impl From<DeviceMapError> for XhciError {
+    fn from(err: DeviceMapError) -> Self {
+        Self::Memory(err)
+    }
+}
+
+impl fmt::Display for XhciError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoRegisters => f.write_str("no memory BAR 0"),
+            Self::Memory(err) => write!(f, "memory: {err}"),
+            Self::Timeout(what) => write!(f, "timed out waiting for {what}"),
+            Self::TooManyScratchpads(n) => write!(f, "{n} scratchpad buffers asked (at most {MAX_SCRATCHPADS})"),
+            Self::Completion(code::STALL) => f.write_str("stalled"),
+            Self::Completion(c) => write!(f, "completion code {c}"),
+            Self::ControllerError => f.write_str("the controller reported an internal error"),
+            Self::Descriptor(err) => write!(f, "{err}"),
+        }
+    }
+}
+
+/// Polls `done` until it holds or `limit` passes (measured by the TSC, and
+/// also counted in sleeps, so an uncalibrated TSC cannot make it endless).
+pub async fn wait_until(
+    what: &'static str,
+    limit: Duration,
+    mut done: impl FnMut() -> bool,
+) -> Result<(), XhciError> {
+    let deadline = time::since_boot() + limit;
+    let mut sleeps = limit.as_millis() as u64;
+    loop {
+        if done() {
+            return Ok(());
+        }
+        if time::since_boot() > deadline || sleeps == 0 {
+            return Err(XhciError::Timeout(what));
+        }
+        sleeps -= 1;
+        sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// A running controller.
+pub struct Controller {
+    /// Where it sits on PCI.
+    pub address: PciAddress,
+    /// Vendor and device id.
+    pub id: (u16, u16),
+    op: Mmio,
+    interrupter: Mmio,
+    doorbells: Mmio,
+    context_size: usize,
+    /// Root hub ports.
+    pub ports: u8,
+    /// Each port's USB major version (2 or 3; 0 unknown), index port - 1.
+    port_versions: Vec<u8>,
+    dcbaa: DmaPage,
+    commands: ProducerRing,
+    events: EventRing,
+    /// Devices by slot id.
+    pub devices: Vec<Option<device::Device>>,
+    /// Ports whose status changed, to be looked at.
+    pending_ports: u64,
+    /// Completed commands not yet claimed.
+    completions: Vec<Trb>,
+    /// Completed control transfers not yet claimed.
+    control_done: Vec<Trb>,
+    /// Frames of removed devices, for the next ones.
+    spare: Vec<DmaPage>,
+    /// Events dropped by the controller because the ring was full.
+    pub ring_full_events: u32,
+}
+
+/// The registers of BAR 0, mapped uncached.
+fn map_bar0(function: &PciFunction) -> Result<Mmio, XhciError> {
+    let Some(Bar::Memory { base, size, .. }) = function.bars[0] else {
+        return Err(XhciError::NoRegisters);
+    };
+    let range = PhysRange::new(base, base + size.min(0x10000));
+    // SAFETY: BAR 0 of an xHCI function is its register block, device
+    // memory; nothing else maps it.
+    let virt = unsafe { memory::map_registers(range) }?;
+    // SAFETY: just mapped for the kernel's run, uncached.
+    Ok(unsafe { Mmio::new(virt) })
+}
+
+impl Controller {
+    /// Takes the controller at `function` from the firmware, resets it,
+    /// sets up its rings and starts it.
+    pub async fn start(function: &PciFunction) -> Result<Self, XhciError> {
+        pci::enable_memory_and_dma(function.address);
+        let cap = map_bar0(function)?;
+        let op = cap.at(u64::from(cap.read(CAPLENGTH) & 0xFF));
+        let params1 = cap.read(HCSPARAMS1);
+        let xecp = u64::from(cap.read(HCCPARAMS1) >> 16) * 4;
+        take_from_firmware(cap, xecp).await;
+        reset(op).await?;
+        let slots = (params1 as u8).min(MAX_SLOTS);
+        let ports = (params1 >> 24) as u8;
+        let mut controller = Self {
+            address: function.address,
+            id: (function.vendor, function.device),
+            op,
+            interrupter: cap.at(u64::from(cap.read(RTSOFF) & !0x1F) + IR0),
+            doorbells: cap.at(u64::from(cap.read(DBOFF) & !0x3)),
+            context_size: if cap.read(HCCPARAMS1) & HCC_CSZ != 0 { 64 } else { 32 },
+            ports,
+            port_versions: port_versions(cap, xecp, ports),
+            dcbaa: dma::allocate()?,
+            commands: ProducerRing::new()?,
+            events: EventRing::new()?,
+            devices: (0..=slots).map(|_| None).collect(),
+            pending_ports: 0,
+            completions: Vec::new(),
+            control_done: Vec::new(),
+            spare: Vec::new(),
+            ring_full_events: 0,
+        };
+        controller.setup_scratchpads(cap.read(HCSPARAMS2))?;
+        controller.program(slots);
+        controller.run().await?;
+        // Every port with a device is looked at once, as if it had changed.
+        controller.pending_ports = (1u64 << ports.min(63)) - 1;
+        Ok(controller)
+    }
+
+    fn setup_scratchpads(&mut self, params2: u32) -> Result<(), XhciError> {
+        let count = ((params2 >> 21) & 0x1F) << 5 | (params2 >> 27);
+        let count = count as usize;
+        if count == 0 {
+            return Ok(());
+        }
+        if count > MAX_SCRATCHPADS {
+            return Err(XhciError::TooManyScratchpads(count));
+        }
+        let array = dma::allocate()?;
+        for i in 0..count {
+            let buffer = dma::allocate()?;
+            // SAFETY: entry i < 512 of the array's own frame.
+            unsafe { array.virt().as_mut_ptr::<u64>().add(i).write_volatile(buffer.phys().as_u64()) };
+            // The buffer belongs to the controller from now on.
+            core::mem::forget(buffer);
+        }
+        self.set_dcbaa(0, array.phys());
+        core::mem::forget(array);
+        Ok(())
+    }
+
+    fn set_dcbaa(&mut self, slot: u8, context: PhysAddr) {
+        // SAFETY: slot <= MAX_SLOTS < 512 entries of the DCBAA's own frame.
+        unsafe {
+            self.dcbaa
+                .virt()
+                .as_mut_ptr::<u64>()
+                .add(usize::from(slot))
+                .write_volatile(context.as_u64())
+        };
+    }
+
+    fn program(&mut self, slots: u8) {
+        let op = self.op;
+        op.write(CONFIG, (op.read(CONFIG) & !0xFF) | u32::from(slots));
+        op.write64(DCBAAP, self.dcbaa.phys().as_u64());
+        op.write64(CRCR, self.commands.base().as_u64() | 1);
+        let ir = self.interrupter;
+        ir.write(ERSTSZ, 1);
+        ir.write64(ERDP, self.events.dequeue_pointer().as_u64());
+        ir.write64(ERSTBA, self.events.table().as_u64());
+    }
+
+    async fn run(&mut self) -> Result<(), XhciError> {
+        let op = self.op;
+        op.write(USBCMD, op.read(USBCMD) | CMD_RUN);
+        wait_until("the controller to run", RESET_LIMIT, || {
+            op.read(USBSTS) & STS_HALTED == 0
+        })
+        .await
+    }
+
+    /// The USB major version of `port` (1-based): 2, 3, or 0 if unknown.
+    pub fn port_version(&self, port: u8) -> u8 {
+        self.port_versions.get(usize::from(port) - 1).copied().unwrap_or(0)
+    }
+
+    /// PORTSC of `port` (1-based).
+    pub fn port_status(&self, port: u8) -> u32 {
+        self.op.read(PORTSC_BASE + 0x10 * u64::from(port - 1))
+    }
+
+    fn write_port(&self, port: u8, set: u32) {
+        let value = (self.port_status(port) & PORT_PRESERVE_MASK) | set;
+        self.op.write(PORTSC_BASE + 0x10 * u64::from(port - 1), value);
+    }
+
+    /// Drains the event ring: command completions and control transfers are
+    /// kept for their waiters, keyboard reports handled, port changes noted.
+    pub fn poll(&mut self) {
+        let mut any = false;
+        while let Some(event) = self.events.pop() {
+            any = true;
+            self.dispatch(event);
+        }
+        if any {
+            let erdp = self.events.dequeue_pointer().as_u64() | ERDP_BUSY;
+            self.interrupter.write64(ERDP, erdp);
+        }
+        let status = self.op.read(USBSTS);
+        if status & (STS_HOST_ERROR | STS_CONTROLLER_ERROR) != 0 {
+            log::error!("xhci {}: controller error (USBSTS {status:#x})", pci::Bdf(self.address));
+        }
+        self.op.write(USBSTS, status & (STS_EVENT_INTERRUPT | STS_PORT_CHANGE));
+    }
+
+    fn dispatch(&mut self, event: Trb) {
+        match event.kind() {
+            kind::COMMAND_COMPLETION => self.completions.push(event),
+            kind::PORT_STATUS_CHANGE => {
+                let port = (event.parameter >> 24) as u8;
+                if (1..=self.ports.min(64)).contains(&port) {
+                    self.pending_ports |= 1 << (port - 1);
+                }
+            }
+            kind::TRANSFER_EVENT if event.endpoint() == 1 => self.control_done.push(event),
+            kind::TRANSFER_EVENT => self.on_transfer(event),
+            kind::HOST_CONTROLLER if event.code() == code::EVENT_RING_FULL => {
+                self.ring_full_events += 1;
+                log::warn!(
+                    "xhci {}: event ring full; events were lost",
+                    pci::Bdf(self.address)
+                );
+            }
+            other => log::trace!("xhci: event type {other} ignored"),
+        }
+    }
+
+    /// Whether a port's status changed since it was last looked at.
+    pub fn has_pending_ports(&self) -> bool {
+        self.pending_ports != 0
+    }
+
+    /// Takes the ports whose status changed.
+    pub fn take_pending_ports(&mut self) -> u64 {
+        core::mem::take(&mut self.pending_ports)
+    }
+
+    /// Runs a command and waits for its completion; returns the event.
+    async fn command(&mut self, trb: Trb) -> Result<Trb, XhciError> {
+        let at = self.commands.push(trb).as_u64();
+        self.doorbells.write(0, 0);
+        let deadline = time::since_boot() + COMMAND_LIMIT;
+        for _ in 0..COMMAND_LIMIT.as_millis() {
+            self.poll();
+            if let Some(i) = self.completions.iter().position(|e| e.parameter == at) {
+                let event = self.completions.swap_remove(i);
+                return match event.code() {
+                    code::SUCCESS => Ok(event),
+                    other => Err(XhciError::Completion(other)),
+                };
+            }
+            if time::since_boot() > deadline {
+                break;
+            }
+            sleep(Duration::from_millis(1)).await;
+        }
+        Err(XhciError::Timeout("a command to complete"))
+    }
+
+    fn ring_doorbell(&self, slot: u8, dci: u8) {
+        self.doorbells.write(4 * u64::from(slot), u32::from(dci));
+    }
+
+    /// A frame for a new device: a spare one or a fresh one.
+    fn page(&mut self) -> Result<DmaPage, XhciError> {
+        match self.spare.pop() {
+            Some(mut page) => {
+                page.zero();
+                Ok(page)
+            }
+            None => Ok(dma::allocate()?),
+        }
+    }
+}
+
+/// Asks the firmware to give the controller up (USB legacy support
+/// capability) and turns off its SMIs. A firmware that does not let go
+/// in time is overruled, with a warning.
+async fn take_from_firmware(cap: Mmio, xecp: u64) {
+    let Some(legacy) = find_capability(cap, xecp, XCAP_LEGACY) else {
+        return;
+    };
+    let block = cap.at(legacy);
+    block.write(0, block.read(0) | LEGACY_OS_OWNED);
+    let released = wait_until("the firmware to release the controller", BIOS_HANDOFF, || {
+        block.read(0) & LEGACY_BIOS_OWNED == 0
+    })
+    .await;
+    if released.is_err() {
+        log::warn!("xhci: the firmware kept the controller past {BIOS_HANDOFF:?}; taking it anyway");
+        block.write(0, block.read(0) & !LEGACY_BIOS_OWNED);
+    }
+    // SMI enables off; the write-1-to-clear event bits cleared.
+    block.write(4, (block.read(4) & 0x000E_1FEE) | 0xE000_0000);
+}
+
+/// Halts and resets the controller.
+async fn reset(op: Mmio) -> Result<(), XhciError> {
+    wait_until("the controller to be ready (CNR)", RESET_LIMIT, || {
+        op.read(USBSTS) & STS_NOT_READY == 0
+    })
+    .await?;
+    op.write(USBCMD, op.read(USBCMD) & !CMD_RUN);
+    wait_until("the controller to halt", RESET_LIMIT, || {
+        op.read(USBSTS) & STS_HALTED != 0
+    })
+    .await?;
+    op.write(USBCMD, CMD_RESET);
+    wait_until("the reset to finish (HCRST)", RESET_LIMIT, || {
+        op.read(USBCMD) & CMD_RESET == 0 && op.read(USBSTS) & STS_NOT_READY == 0
+    })
+    .await
+}
+
+/// Walks the extended capabilities for the first with `id`; returns its
+/// offset. At most 256 steps, so a looping list cannot hold the walk.
+fn find_capability(cap: Mmio, xecp: u64, id: u8) -> Option<u64> {
+    capabilities(cap, xecp).find(|&(_, cid)| cid == id).map(|(at, _)| at)
+}
+
+fn capabilities(cap: Mmio, xecp: u64) -> impl Iterator<Item = (u64, u8)> {
+    let mut at = (xecp != 0).then_some(xecp);
+    core::iter::from_fn(move || {
+        let here = at?;
+        let word = cap.read(here);
+        let next = u64::from((word >> 8) & 0xFF) * 4;
+        at = (next != 0 && here + next < 0x10000).then_some(here + next);
+        Some((here, word as u8))
+    })
+    .take(256)
+}
+
+/// Each port's USB major version, from the supported-protocol capabilities.
+fn port_versions(cap: Mmio, xecp: u64, ports: u8) -> Vec<u8> {
+    let mut versions = alloc::vec![0u8; usize::from(ports)];
+    for (at, id) in capabilities(cap, xecp) {
+        if id != XCAP_PROTOCOL {
+            continue;
+        }
+        let major = (cap.read(at) >> 24) as u8;
+        let range = cap.read(at + 8);
+        let (first, count) = (range as u8, (range >> 8) as u8);
+        for port in first..first.saturating_add(count) {
+            if let Some(v) = versions.get_mut(usize::from(port).wrapping_sub(1)) {
+                *v = major;
+            }
+        }
+    }
+    versions
+}
