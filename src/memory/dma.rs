@@ -46,10 +46,9 @@ pub fn allocate() -> Result<DmaPage, DeviceMapError> {
         if page + 1 > end {
             return Err(DeviceMapError::RegionFull);
         }
-        let frame = mem
-            .frames
-            .allocate_frame()
-            .ok_or(DeviceMapError::Map(super::paging::MapError::FrameAllocationFailed))?;
+        let frame = mem.frames.allocate_frame().ok_or(DeviceMapError::Map(
+            super::paging::MapError::FrameAllocationFailed,
+        ))?;
         // SAFETY: the frame was just allocated, so nothing else maps or uses
         // it; the MMIO page is fresh.
         unsafe {

@@ -315,7 +315,11 @@ unsafe fn map_device_with(
         for (i, frame) in frames_of(range).enumerate() {
             // SAFETY: the caller promised `range` is device memory, not RAM
             // the allocator owns; the MMIO pages are fresh.
-            unsafe { mem.tables.map_to(first + i as u64, frame, flags, &mut mem.frames) }?.flush();
+            unsafe {
+                mem.tables
+                    .map_to(first + i as u64, frame, flags, &mut mem.frames)
+            }?
+            .flush();
         }
         mem.next_mmio = first + (pages + 1);
         Ok(first.start_address() + range.start.as_u64() % PAGE_SIZE)

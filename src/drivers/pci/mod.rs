@@ -164,11 +164,7 @@ pub fn functions() -> Vec<PciFunction> {
 
 /// Records that `driver` took the function at `address`.
 pub fn bind(address: PciAddress, driver: &'static str) {
-    if let Some(f) = FUNCTIONS
-        .lock()
-        .iter_mut()
-        .find(|f| f.address == address)
-    {
+    if let Some(f) = FUNCTIONS.lock().iter_mut().find(|f| f.address == address) {
         f.driver = Some(driver);
     }
 }

@@ -18,7 +18,10 @@ fn device_descriptor_fields() {
     ];
     let d = parse_device(&bytes).unwrap();
     assert_eq!((d.vendor, d.product), (0x0627, 0x0001));
-    assert_eq!((d.usb_version, d.max_packet_size0, d.configurations), (0x200, 64, 1));
+    assert_eq!(
+        (d.usb_version, d.max_packet_size0, d.configurations),
+        (0x200, 64, 1)
+    );
     // The first 8 bytes are enough for the packet size.
     assert_eq!(parse_device(&bytes[..8]).unwrap().max_packet_size0, 64);
     assert_eq!(parse_device(&bytes[..7]), Err(DescriptorError::Truncated));

@@ -67,7 +67,11 @@ pub async fn run() {
             ),
         }
     }
-    log::info!("usb: {} of {} xHCI controllers running", controllers.len(), found.len());
+    log::info!(
+        "usb: {} of {} xHCI controllers running",
+        controllers.len(),
+        found.len()
+    );
     if controllers.is_empty() {
         return;
     }
@@ -113,7 +117,11 @@ fn describe(controllers: &[Controller]) -> String {
                         d.descriptor.product,
                         d.descriptor.class,
                         xhci::device::speed_name(d.speed),
-                        if d.keyboard.is_some() { ", keyboard" } else { "" }
+                        if d.keyboard.is_some() {
+                            ", keyboard"
+                        } else {
+                            ""
+                        }
                     );
                 }
                 (None, true) => out.push_str("connected, not usable\n"),

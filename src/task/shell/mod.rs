@@ -56,10 +56,9 @@ impl<S: Stream<Item = Input> + Unpin> KeySource for ConsoleKeys<S> {
         loop {
             let key = match self.inputs.next().await? {
                 Input::Scancode(code) => self.keyboard.decode(code).and_then(keys::from_keyboard),
-                Input::UsbScancode(code) => self
-                    .usb_keyboard
-                    .decode(code)
-                    .and_then(keys::from_keyboard),
+                Input::UsbScancode(code) => {
+                    self.usb_keyboard.decode(code).and_then(keys::from_keyboard)
+                }
                 Input::Serial(byte) => self.serial.feed(byte),
             };
             if key.is_some() {

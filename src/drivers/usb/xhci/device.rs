@@ -84,7 +84,11 @@ impl Controller {
     }
 
     fn slot_on(&self, port: u8) -> Option<u8> {
-        self.devices.iter().flatten().find(|d| d.port == port).map(|d| d.slot)
+        self.devices
+            .iter()
+            .flatten()
+            .find(|d| d.port == port)
+            .map(|d| d.slot)
     }
 
     async fn port_changed(&mut self, port: u8) {
@@ -104,7 +108,10 @@ impl Controller {
                 self.port_version(port)
             );
             if let Err(err) = self.attach(port).await {
-                log::warn!("usb {}: port {port}: device not usable: {err}", Bdf(self.address));
+                log::warn!(
+                    "usb {}: port {port}: device not usable: {err}",
+                    Bdf(self.address)
+                );
             }
         }
     }
@@ -162,7 +169,8 @@ impl Controller {
         self.address_device(slot).await?;
         let head = self.get_descriptor(slot, descriptor::DEVICE, 8).await?;
         let head = descriptor::parse_device(&head).map_err(XhciError::Descriptor)?;
-        self.set_ep0_packet_size(slot, head.max_packet_size0).await?;
+        self.set_ep0_packet_size(slot, head.max_packet_size0)
+            .await?;
         let bytes = self.get_descriptor(slot, descriptor::DEVICE, 18).await?;
         let d = descriptor::parse_device(&bytes).map_err(XhciError::Descriptor)?;
         self.device(slot).descriptor = d;
@@ -175,13 +183,20 @@ impl Controller {
             d.class,
             speed_name(speed)
         );
-        let head = self.get_descriptor(slot, descriptor::CONFIGURATION, 9).await?;
+        let head = self
+            .get_descriptor(slot, descriptor::CONFIGURATION, 9)
+            .await?;
         let total = descriptor::total_length(&head).map_err(XhciError::Descriptor)?;
-        let config = self.get_descriptor(slot, descriptor::CONFIGURATION, total.min(MAX_CONFIG)).await?;
+        let config = self
+            .get_descriptor(slot, descriptor::CONFIGURATION, total.min(MAX_CONFIG))
+            .await?;
         match descriptor::find_keyboard(&config) {
             Ok(keyboard) => self.start_keyboard(slot, keyboard).await,
             Err(descriptor::DescriptorError::NoKeyboard) => {
-                log::info!("usb {}: port {port}: not a boot keyboard; left unconfigured", Bdf(self.address));
+                log::info!(
+                    "usb {}: port {port}: not a boot keyboard; left unconfigured",
+                    Bdf(self.address)
+                );
                 Ok(())
             }
             Err(err) => Err(XhciError::Descriptor(err)),
@@ -225,9 +240,15 @@ impl Controller {
         self.command(trb).await.map(|_| ())
     }
 
-    async fn get_descriptor(&mut self, slot: u8, kind: u8, length: u16) -> Result<Vec<u8>, XhciError> {
+    async fn get_descriptor(
+        &mut self,
+        slot: u8,
+        kind: u8,
+        length: u16,
+    ) -> Result<Vec<u8>, XhciError> {
         let value = u16::from(kind) << 8;
-        self.control(slot, DEVICE_TO_HOST, GET_DESCRIPTOR, value, 0, length).await?;
+        self.control(slot, DEVICE_TO_HOST, GET_DESCRIPTOR, value, 0, length)
+            .await?;
         let buffer = self.device(slot).buffer.virt().as_ptr::<u8>();
         // SAFETY: the buffer frame is the device's own and holds at least
         // `length` <= 4096 bytes, just written by the controller.
@@ -257,13 +278,19 @@ impl Controller {
             | u64::from(length) << 48;
         let data_in = length > 0;
         let transfer_type = if data_in { 3 << 16 } else { 0 };
-        device.ep0.push(Trb::new(kind::SETUP, setup, 8, IDT | transfer_type));
+        device
+            .ep0
+            .push(Trb::new(kind::SETUP, setup, 8, IDT | transfer_type));
         if data_in {
             let buffer = device.buffer.phys().as_u64();
-            device.ep0.push(Trb::new(kind::DATA, buffer, u32::from(length), 1 << 16));
+            device
+                .ep0
+                .push(Trb::new(kind::DATA, buffer, u32::from(length), 1 << 16));
         }
         let status_in = if data_in { 0 } else { 1 << 16 };
-        device.ep0.push(Trb::new(kind::STATUS, 0, 0, IOC | status_in));
+        device
+            .ep0
+            .push(Trb::new(kind::STATUS, 0, 0, IOC | status_in));
         self.ring_doorbell(slot, 1);
         let deadline = time::since_boot() + CONTROL_LIMIT;
         for _ in 0..CONTROL_LIMIT.as_millis() {
@@ -289,7 +316,8 @@ impl Controller {
         found: descriptor::KeyboardInterface,
     ) -> Result<(), XhciError> {
         let value = u16::from(found.configuration);
-        self.control(slot, 0, SET_CONFIGURATION, value, 0, 0).await?;
+        self.control(slot, 0, SET_CONFIGURATION, value, 0, 0)
+            .await?;
         let dci = found.endpoint * 2 + 1;
         let ring = ProducerRing::on(self.page()?);
         let reports = self.page()?;
@@ -313,10 +341,17 @@ impl Controller {
         self.command(trb).await?;
         let interface = u16::from(found.interface);
         // Boot protocol (0), then no reports unless something changes.
-        self.control(slot, CLASS_INTERFACE, SET_PROTOCOL, 0, interface, 0).await?;
-        if let Err(err) = self.control(slot, CLASS_INTERFACE, SET_IDLE, 0, interface, 0).await {
+        self.control(slot, CLASS_INTERFACE, SET_PROTOCOL, 0, interface, 0)
+            .await?;
+        if let Err(err) = self
+            .control(slot, CLASS_INTERFACE, SET_IDLE, 0, interface, 0)
+            .await
+        {
             // Optional for keyboards; a stall here leaves reports flowing.
-            log::warn!("usb {}: slot {slot}: SET_IDLE refused ({err}); going on", Bdf(self.address));
+            log::warn!(
+                "usb {}: slot {slot}: SET_IDLE refused ({err}); going on",
+                Bdf(self.address)
+            );
         }
         let mut endpoint = KeyboardEndpoint {
             dci,
@@ -344,13 +379,20 @@ impl Controller {
         let Some(Some(device)) = self.devices.get_mut(usize::from(slot)) else {
             return;
         };
-        let Some(keyboard) = device.keyboard.as_mut().filter(|k| k.dci == event.endpoint()) else {
+        let Some(keyboard) = device
+            .keyboard
+            .as_mut()
+            .filter(|k| k.dci == event.endpoint())
+        else {
             return;
         };
         match event.code() {
             code::SUCCESS | code::SHORT_PACKET => {
-                let index = (event.parameter.wrapping_sub(keyboard.ring.base().as_u64()) / 16) as usize;
-                keyboard.keys.report(keyboard.report(index), time::since_boot());
+                let index =
+                    (event.parameter.wrapping_sub(keyboard.ring.base().as_u64()) / 16) as usize;
+                keyboard
+                    .keys
+                    .report(keyboard.report(index), time::since_boot());
                 keyboard.queue_report();
                 let dci = keyboard.dci;
                 self.ring_doorbell(slot, dci);
@@ -365,7 +407,12 @@ impl Controller {
     /// Key repeat for every keyboard.
     pub fn repeat_keys(&mut self) {
         let now = time::since_boot();
-        for keyboard in self.devices.iter_mut().flatten().filter_map(|d| d.keyboard.as_mut()) {
+        for keyboard in self
+            .devices
+            .iter_mut()
+            .flatten()
+            .filter_map(|d| d.keyboard.as_mut())
+        {
             keyboard.keys.tick(now);
         }
     }
@@ -388,11 +435,19 @@ impl Controller {
         }
         let trb = Trb::new(kind::DISABLE_SLOT, 0, 0, u32::from(slot) << 24);
         if let Err(err) = self.command(trb).await {
-            log::warn!("usb {}: slot {slot}: disable failed: {err}", Bdf(self.address));
+            log::warn!(
+                "usb {}: slot {slot}: disable failed: {err}",
+                Bdf(self.address)
+            );
         }
         self.set_dcbaa(slot, x86_64::PhysAddr::zero());
         self.control_done.retain(|e| e.slot() != slot);
-        self.spare.extend([device.output, device.input, device.buffer, device.ep0.into_page()]);
+        self.spare.extend([
+            device.output,
+            device.input,
+            device.buffer,
+            device.ep0.into_page(),
+        ]);
     }
 }
 
@@ -417,6 +472,11 @@ impl KeyboardEndpoint {
         let index = index.min(4096 / REPORT_STRIDE - 1);
         let at = self.reports.virt().as_ptr::<[u8; 8]>();
         // SAFETY: index * 16 + 8 <= 4096: inside the reports frame.
-        unsafe { at.cast::<u8>().add(index * REPORT_STRIDE).cast::<[u8; 8]>().read_volatile() }
+        unsafe {
+            at.cast::<u8>()
+                .add(index * REPORT_STRIDE)
+                .cast::<[u8; 8]>()
+                .read_volatile()
+        }
     }
 }

@@ -72,7 +72,10 @@ impl fmt::Display for XhciError {
             Self::NoRegisters => f.write_str("no memory BAR 0"),
             Self::Memory(err) => write!(f, "memory: {err}"),
             Self::Timeout(what) => write!(f, "timed out waiting for {what}"),
-            Self::TooManyScratchpads(n) => write!(f, "{n} scratchpad buffers asked (at most {MAX_SCRATCHPADS})"),
+            Self::TooManyScratchpads(n) => write!(
+                f,
+                "{n} scratchpad buffers asked (at most {MAX_SCRATCHPADS})"
+            ),
             Self::Completion(code::STALL) => f.write_str("stalled"),
             Self::Completion(c) => write!(f, "completion code {c}"),
             Self::ControllerError => f.write_str("the controller reported an internal error"),
@@ -127,6 +130,9 @@ pub struct Controller {
     completions: Vec<Trb>,
     /// Completed control transfers not yet claimed.
     control_done: Vec<Trb>,
+    /// The controller's own scratchpad buffers and their array, kept for
+    /// its lifetime.
+    scratchpads: Vec<DmaPage>,
     /// Frames of removed devices, for the next ones.
     spare: Vec<DmaPage>,
     /// Events dropped by the controller because the ring was full.
@@ -165,7 +171,11 @@ impl Controller {
             op,
             interrupter: cap.at(u64::from(cap.read(RTSOFF) & !0x1F) + IR0),
             doorbells: cap.at(u64::from(cap.read(DBOFF) & !0x3)),
-            context_size: if cap.read(HCCPARAMS1) & HCC_CSZ != 0 { 64 } else { 32 },
+            context_size: if cap.read(HCCPARAMS1) & HCC_CSZ != 0 {
+                64
+            } else {
+                32
+            },
             ports,
             port_versions: port_versions(cap, xecp, ports),
             dcbaa: dma::allocate()?,
@@ -175,6 +185,7 @@ impl Controller {
             pending_ports: 0,
             completions: Vec::new(),
             control_done: Vec::new(),
+            scratchpads: Vec::new(),
             spare: Vec::new(),
             ring_full_events: 0,
         };
@@ -199,12 +210,17 @@ impl Controller {
         for i in 0..count {
             let buffer = dma::allocate()?;
             // SAFETY: entry i < 512 of the array's own frame.
-            unsafe { array.virt().as_mut_ptr::<u64>().add(i).write_volatile(buffer.phys().as_u64()) };
-            // The buffer belongs to the controller from now on.
-            core::mem::forget(buffer);
+            unsafe {
+                array
+                    .virt()
+                    .as_mut_ptr::<u64>()
+                    .add(i)
+                    .write_volatile(buffer.phys().as_u64())
+            };
+            self.scratchpads.push(buffer);
         }
         self.set_dcbaa(0, array.phys());
-        core::mem::forget(array);
+        self.scratchpads.push(array);
         Ok(())
     }
 
@@ -241,7 +257,10 @@ impl Controller {
 
     /// The USB major version of `port` (1-based): 2, 3, or 0 if unknown.
     pub fn port_version(&self, port: u8) -> u8 {
-        self.port_versions.get(usize::from(port) - 1).copied().unwrap_or(0)
+        self.port_versions
+            .get(usize::from(port) - 1)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// PORTSC of `port` (1-based).
@@ -251,7 +270,8 @@ impl Controller {
 
     fn write_port(&self, port: u8, set: u32) {
         let value = (self.port_status(port) & PORT_PRESERVE_MASK) | set;
-        self.op.write(PORTSC_BASE + 0x10 * u64::from(port - 1), value);
+        self.op
+            .write(PORTSC_BASE + 0x10 * u64::from(port - 1), value);
     }
 
     /// Drains the event ring: command completions and control transfers are
@@ -268,9 +288,13 @@ impl Controller {
         }
         let status = self.op.read(USBSTS);
         if status & (STS_HOST_ERROR | STS_CONTROLLER_ERROR) != 0 {
-            log::error!("xhci {}: controller error (USBSTS {status:#x})", pci::Bdf(self.address));
+            log::error!(
+                "xhci {}: controller error (USBSTS {status:#x})",
+                pci::Bdf(self.address)
+            );
         }
-        self.op.write(USBSTS, status & (STS_EVENT_INTERRUPT | STS_PORT_CHANGE));
+        self.op
+            .write(USBSTS, status & (STS_EVENT_INTERRUPT | STS_PORT_CHANGE));
     }
 
     fn dispatch(&mut self, event: Trb) {
@@ -352,12 +376,16 @@ async fn take_from_firmware(cap: Mmio, xecp: u64) {
     };
     let block = cap.at(legacy);
     block.write(0, block.read(0) | LEGACY_OS_OWNED);
-    let released = wait_until("the firmware to release the controller", BIOS_HANDOFF, || {
-        block.read(0) & LEGACY_BIOS_OWNED == 0
-    })
+    let released = wait_until(
+        "the firmware to release the controller",
+        BIOS_HANDOFF,
+        || block.read(0) & LEGACY_BIOS_OWNED == 0,
+    )
     .await;
     if released.is_err() {
-        log::warn!("xhci: the firmware kept the controller past {BIOS_HANDOFF:?}; taking it anyway");
+        log::warn!(
+            "xhci: the firmware kept the controller past {BIOS_HANDOFF:?}; taking it anyway"
+        );
         block.write(0, block.read(0) & !LEGACY_BIOS_OWNED);
     }
     // SMI enables off; the write-1-to-clear event bits cleared.
@@ -385,7 +413,9 @@ async fn reset(op: Mmio) -> Result<(), XhciError> {
 /// Walks the extended capabilities for the first with `id`; returns its
 /// offset. At most 256 steps, so a looping list cannot hold the walk.
 fn find_capability(cap: Mmio, xecp: u64, id: u8) -> Option<u64> {
-    capabilities(cap, xecp).find(|&(_, cid)| cid == id).map(|(at, _)| at)
+    capabilities(cap, xecp)
+        .find(|&(_, cid)| cid == id)
+        .map(|(at, _)| at)
 }
 
 fn capabilities(cap: Mmio, xecp: u64) -> impl Iterator<Item = (u64, u8)> {

@@ -35,7 +35,11 @@ impl Mmio {
     /// Writes the dword at `offset`.
     pub fn write(self, offset: u64, value: u32) {
         // SAFETY: as in `read`.
-        unsafe { (self.base + offset).as_mut_ptr::<u32>().write_volatile(value) }
+        unsafe {
+            (self.base + offset)
+                .as_mut_ptr::<u32>()
+                .write_volatile(value)
+        }
     }
 
     /// Writes a 64-bit register as two dwords, low first (what controllers
