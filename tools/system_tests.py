@@ -647,6 +647,9 @@ for _cell in boot_matrix.CELLS:
 
 TESTS += interactive_tests.TESTS
 
+import systest_usb  # noqa: E402
+TESTS += systest_usb.TESTS
+
 
 REFERENCE = ROOT / "tests" / "reference" / "uefi-framebuffer-top.ppm"
 # The top-left corner: three lines of 24 characters.

@@ -75,6 +75,7 @@ pub async fn run() {
     if controllers.is_empty() {
         return;
     }
+    let mut last_reports = u64::MAX;
     loop {
         let mut changed = false;
         for controller in &mut controllers {
@@ -85,8 +86,11 @@ pub async fn run() {
             }
             controller.repeat_keys();
         }
-        if changed || LSUSB.lock().is_empty() {
+        // The listing shows report counts: refresh it when they move too.
+        let reports = controllers.iter().map(Controller::reports_received).sum();
+        if changed || reports != last_reports {
             *LSUSB.lock() = describe(&controllers);
+            last_reports = reports;
         }
         sleep(POLL_PERIOD).await;
     }
@@ -109,20 +113,21 @@ fn describe(controllers: &[Controller]) -> String {
             let _ = write!(out, "  port {port} (USB {}): ", c.port_version(port));
             match (device, connected) {
                 (Some(d), _) => {
-                    let _ = writeln!(
+                    let _ = write!(
                         out,
-                        "slot {} device {:04x}:{:04x} class {:02x}, {}{}",
+                        "slot {} device {:04x}:{:04x} class {:02x}, {}",
                         d.slot,
                         d.descriptor.vendor,
                         d.descriptor.product,
                         d.descriptor.class,
                         xhci::device::speed_name(d.speed),
-                        if d.keyboard.is_some() {
-                            ", keyboard"
-                        } else {
-                            ""
-                        }
                     );
+                    match &d.keyboard {
+                        Some(k) => {
+                            let _ = writeln!(out, ", keyboard ({} reports)", k.received);
+                        }
+                        None => out.push('\n'),
+                    }
                 }
                 (None, true) => out.push_str("connected, not usable\n"),
                 (None, false) => out.push_str("empty\n"),

@@ -48,8 +48,10 @@ pub struct Device {
 pub struct KeyboardEndpoint {
     dci: u8,
     ring: ProducerRing,
-    reports: DmaPage,
+    buffers: DmaPage,
     keys: Keyboard,
+    /// Reports received.
+    pub received: u64,
 }
 
 /// Speed id as a name.
@@ -320,7 +322,7 @@ impl Controller {
             .await?;
         let dci = found.endpoint * 2 + 1;
         let ring = ProducerRing::on(self.page()?);
-        let reports = self.page()?;
+        let buffers = self.page()?;
         let size = self.context_size;
         let device = self.device(slot);
         let mut input = InputContext::new(&mut device.input, size);
@@ -356,8 +358,9 @@ impl Controller {
         let mut endpoint = KeyboardEndpoint {
             dci,
             ring,
-            reports,
+            buffers,
             keys: Keyboard::default(),
+            received: 0,
         };
         for _ in 0..QUEUED_REPORTS {
             endpoint.queue_report();
@@ -393,6 +396,7 @@ impl Controller {
                 keyboard
                     .keys
                     .report(keyboard.report(index), time::since_boot());
+                keyboard.received += 1;
                 keyboard.queue_report();
                 let dci = keyboard.dci;
                 self.ring_doorbell(slot, dci);
@@ -402,6 +406,16 @@ impl Controller {
                 Bdf(self.address)
             ),
         }
+    }
+
+    /// Reports received from every keyboard on this controller.
+    pub fn reports_received(&self) -> u64 {
+        self.devices
+            .iter()
+            .flatten()
+            .filter_map(|d| d.keyboard.as_ref())
+            .map(|k| k.received)
+            .sum()
     }
 
     /// Key repeat for every keyboard.
@@ -431,7 +445,7 @@ impl Controller {
         if let Some(mut keyboard) = device.keyboard.take() {
             keyboard.keys.unplug();
             self.spare.push(keyboard.ring.into_page());
-            self.spare.push(keyboard.reports);
+            self.spare.push(keyboard.buffers);
         }
         let trb = Trb::new(kind::DISABLE_SLOT, 0, 0, u32::from(slot) << 24);
         if let Err(err) = self.command(trb).await {
@@ -464,14 +478,14 @@ fn control_endpoint(max_packet: u16, ring: u64) -> Endpoint {
 impl KeyboardEndpoint {
     fn queue_report(&mut self) {
         let index = self.ring.next_index();
-        let buffer = self.reports.phys().as_u64() + (index * REPORT_STRIDE) as u64;
+        let buffer = self.buffers.phys().as_u64() + (index * REPORT_STRIDE) as u64;
         self.ring.push(Trb::new(kind::NORMAL, buffer, 8, IOC));
     }
 
     fn report(&self, index: usize) -> [u8; 8] {
         let index = index.min(4096 / REPORT_STRIDE - 1);
-        let at = self.reports.virt().as_ptr::<[u8; 8]>();
-        // SAFETY: index * 16 + 8 <= 4096: inside the reports frame.
+        let at = self.buffers.virt().as_ptr::<[u8; 8]>();
+        // SAFETY: index * 16 + 8 <= 4096: inside the buffers frame.
         unsafe {
             at.cast::<u8>()
                 .add(index * REPORT_STRIDE)

@@ -1,0 +1,155 @@
+"""System tests of USB: PCI enumeration (`lspci`), xHCI controllers and
+their ports (`lsusb`), and a USB boot keyboard typing into the shell, with
+hot-plug, on BIOS and UEFI and on two controller models.
+
+QEMU sends `send-key` input to the keyboard that registered last and is
+active: the USB keyboard when one is plugged in (QEMU's HID keyboard makes
+itself the active handler), the PS/2 keyboard once it is unplugged. Each
+test checks which one typed through the USB keyboard's report count that
+`lsusb` shows.
+
+tools/system_tests.py runs these with its own; see TESTS.
+"""
+
+import re
+import statistics
+import time
+
+import qemu
+ISO = qemu.ROOT / "build" / "pyrite.iso"
+PROMPT = qemu.PROMPT
+BOOT_TIMEOUT = 60
+
+TESTS = []
+
+KEYBOARD_UP = "boot keyboard on interface"
+REMOVED = "removed; slot"
+
+
+def usb_test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def boot_to_prompt(m, what="BIOS"):
+    assert m.wait_for(qemu.READY, BOOT_TIMEOUT) is not None, f"{what}: no ready line:\n{m.text()[-2000:]}"
+    assert m.wait_for(PROMPT, 10) is not None, f"{what}: no prompt:\n{m.text()[-1000:]}"
+
+
+def wait_for_count(m, needle, count, timeout=20):
+    """Waits until `needle` has appeared `count` times on serial."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if m.text().count(needle) >= count:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def q35(*devices):
+    args = ["-machine", "q35"]
+    for device in devices:
+        args += ["-device", device]
+    return args
+
+
+def run_command(m, line, prompts_before):
+    """Types `line` and Enter, waits for the next prompt; returns the output."""
+    start = len(m.text())
+    m.type_line(line)
+    assert wait_for_count(m, PROMPT, prompts_before + 1), \
+        f"{line!r}: no prompt after it:\n{m.text()[-1500:]}"
+    return m.text()[start:]
+
+
+def keyboard_reports(lsusb_output):
+    """The report counts of the keyboards `lsusb` lists."""
+    return [int(n) for n in re.findall(r"keyboard \((\d+) reports\)", lsusb_output)]
+
+
+def key_latency(m, key="q", count=5):
+    """Median seconds from a QMP send-key to the key's echo on serial."""
+    samples = []
+    for _ in range(count):
+        start = len(m.text())
+        sent = time.monotonic()
+        m.send_key(key)
+        while key not in m.text()[start:]:
+            assert time.monotonic() - sent < 5, f"key {key} not echoed within 5 s"
+            time.sleep(0.001)
+        samples.append(time.monotonic() - sent)
+    for _ in range(count):
+        m.send_key("backspace")
+    return statistics.median(samples)
+
+
+@usb_test
+def usb_keyboard_bios_types_hotplugs_and_hands_back_to_ps2():
+    """BIOS, q35, qemu-xhci with a USB keyboard and the PS/2 keyboard:
+    boot log and lspci; keys through USB (report count grows); software key
+    repeat on a held key; unplug (logged, keys go to PS/2); plug a new one
+    (enumerated, types again)."""
+    extra = q35("qemu-xhci,id=xhci", "usb-kbd,id=k1,bus=xhci.0")
+    with qemu.Machine(ISO, firmware="bios", extra=extra) as m:
+        boot_to_prompt(m)
+        assert m.wait_for(KEYBOARD_UP, 20) is not None, f"no USB keyboard:\n{m.text()[-2000:]}"
+        log = m.text()
+        assert re.search(r"INFO  drivers: pci: \d+ functions on \d+ buses", log), "no PCI summary"
+        assert "xHCI 1b36:000d running, 8 ports" in log, "controller not started"
+        assert re.search(r"port \d+: device 0627:0001 class 00", log), "keyboard not enumerated"
+
+        prompts = m.text().count(PROMPT)
+        out = run_command(m, "lspci", prompts)
+        assert re.search(r"00:\d\d\.0 1b36:000d \[0c0330\] UsbController \(driver: xhci\)", out), out
+        assert "IsaBridge (no driver)" in out, out
+
+        out = run_command(m, "lsusb", prompts + 1)
+        assert "controller 00:" in out and "xHCI 1b36:000d, 8 ports" in out, out
+        reports = keyboard_reports(out)
+        # "lspci" and "lsusb", each with Enter: at least a press per key came by USB.
+        assert reports and reports[0] >= 11, f"keys did not come through the USB keyboard: {out}"
+        usb_latency = key_latency(m)
+
+        # Held 1.5 s: the first repeat after 0.5 s, then about 30 a second.
+        m.type_text(["e", "c", "h", "o", "spc"])
+        m.command("send-key", keys=[{"type": "qcode", "data": "r"}], **{"hold-time": 1500})
+        m.send_key("ret")
+        assert wait_for_count(m, PROMPT, prompts + 3), m.text()[-500:]
+        echoed = re.findall(r"\n(r+)\n", m.text())
+        assert echoed, f"no echo of the held key:\n{m.text()[-500:]}"
+        repeats = len(echoed[-1]) - 1
+        assert 15 <= repeats <= 45, f"{repeats} repeats in a 1.5 s hold (expected about 30)"
+
+        m.command("device_del", id="k1")
+        assert m.wait_for(REMOVED, 10) is not None, f"unplug not reported:\n{m.text()[-1000:]}"
+        out = run_command(m, "lsusb", prompts + 3)
+        assert keyboard_reports(out) == [], f"a keyboard is still listed: {out}"
+        ps2_latency = key_latency(m)
+
+        m.command("device_add", driver="usb-kbd", id="k2", bus="xhci.0")
+        assert wait_for_count(m, KEYBOARD_UP, 2, timeout=10), f"hot-plugged keyboard not started:\n{m.text()[-1500:]}"
+        out = run_command(m, "lsusb", prompts + 4)
+        reports = keyboard_reports(out)
+        assert reports and reports[0] >= 5, f"the new keyboard did not type: {out}"
+        print(f"    key to echo: USB {usb_latency * 1000:.1f} ms, PS/2 {ps2_latency * 1000:.1f} ms "
+              f"(median of 5, TCG); {repeats} repeats in a 1.5 s hold")
+
+
+@usb_test
+def usb_keyboard_uefi_on_a_second_controller_model():
+    """UEFI, q35, two controllers: qemu-xhci with nothing on it and
+    nec-usb-xhci with the keyboard. Both are listed; keys come through the
+    NEC controller's keyboard."""
+    extra = q35("qemu-xhci,id=xhci", "nec-usb-xhci,id=nec", "usb-kbd,id=k1,bus=nec.0")
+    with qemu.Machine(ISO, firmware="uefi", extra=extra) as m:
+        boot_to_prompt(m, "UEFI")
+        assert m.wait_for(KEYBOARD_UP, 20) is not None, f"no USB keyboard:\n{m.text()[-2000:]}"
+        assert "usb: 2 of 2 xHCI controllers running" in m.text(), m.text()[-2000:]
+        prompts = m.text().count(PROMPT)
+        out = run_command(m, "echo via nec", prompts)
+        assert "\nvia nec\n" in out, out
+        out = run_command(m, "lsusb", prompts + 1)
+        assert "xHCI 1b36:000d" in out and "xHCI 1033:0194" in out, out
+        nec = out[out.index("xHCI 1033:0194"):]
+        reports = keyboard_reports(nec)
+        assert reports and reports[0] >= 17, f"keys did not come through the NEC controller: {out}"
