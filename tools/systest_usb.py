@@ -78,8 +78,11 @@ def key_latency(m, key="q", count=5):
             assert time.monotonic() - sent < 5, f"key {key} not echoed within 5 s"
             time.sleep(0.001)
         samples.append(time.monotonic() - sent)
+    erased = m.text().count("\b \b")
     for _ in range(count):
         m.send_key("backspace")
+    # QEMU queues keys a few ms apart: let them all arrive before going on.
+    assert wait_for_count(m, "\b \b", erased + count, timeout=5), "backspaces not echoed"
     return statistics.median(samples)
 
 
