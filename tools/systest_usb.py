@@ -139,20 +139,30 @@ def usb_keyboard_bios_types_hotplugs_and_hands_back_to_ps2():
 
 
 @usb_test
-def usb_keyboard_uefi_on_a_second_controller_model():
-    """UEFI, q35, two controllers: qemu-xhci with nothing on it and
-    nec-usb-xhci with the keyboard. Both are listed; keys come through the
-    NEC controller's keyboard."""
-    extra = q35("qemu-xhci,id=xhci", "nec-usb-xhci,id=nec", "usb-kbd,id=k1,bus=nec.0")
+def usb_keyboard_uefi_on_a_second_controller_model_behind_a_bridge():
+    """UEFI, q35, two controllers: qemu-xhci with a tablet (a device that is
+    not a keyboard) and nec-usb-xhci behind a PCI-to-PCI bridge with the
+    keyboard. The bridge is followed, both controllers are listed, the
+    tablet is left alone, and keys come through the NEC controller."""
+    extra = q35("pci-bridge,id=br1,chassis_nr=1", "qemu-xhci,id=xhci",
+                "nec-usb-xhci,id=nec,bus=br1,addr=3", "usb-kbd,id=k1,bus=nec.0",
+                "usb-tablet,bus=xhci.0")
     with qemu.Machine(ISO, firmware="uefi", extra=extra) as m:
         boot_to_prompt(m, "UEFI")
         assert m.wait_for(KEYBOARD_UP, 20) is not None, f"no USB keyboard:\n{m.text()[-2000:]}"
-        assert "usb: 2 of 2 xHCI controllers running" in m.text(), m.text()[-2000:]
+        log = m.text()
+        assert re.search(r"pci: \d+ functions on 2 buses \(1 bridges\)", log), "bridge not followed"
+        assert "usb: 2 of 2 xHCI controllers running" in log, log[-2000:]
+        assert "not a boot keyboard; left unconfigured" in log, "the tablet was not looked at"
         prompts = m.text().count(PROMPT)
         out = run_command(m, "echo via nec", prompts)
         assert "\nvia nec\n" in out, out
-        out = run_command(m, "lsusb", prompts + 1)
-        assert "xHCI 1b36:000d" in out and "xHCI 1033:0194" in out, out
-        nec = out[out.index("xHCI 1033:0194"):]
+        out = run_command(m, "lspci", prompts + 1)
+        assert re.search(r"01:03\.0 1033:0194 \[0c0330\] UsbController \(driver: xhci\)", out), out
+        assert "PciPciBridge" in out, out
+        out = run_command(m, "lsusb", prompts + 2)
+        assert "xHCI 1b36:000d" in out and "controller 01:03.0 xHCI 1033:0194" in out, out
+        first, nec = out.split("xHCI 1033:0194")
+        assert keyboard_reports(first) == [], f"the tablet is listed as a keyboard: {out}"
         reports = keyboard_reports(nec)
         assert reports and reports[0] >= 17, f"keys did not come through the NEC controller: {out}"
