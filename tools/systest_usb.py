@@ -88,11 +88,14 @@ def key_latency(m, key="q", count=5):
 
 @usb_test
 def usb_keyboard_bios_types_hotplugs_and_hands_back_to_ps2():
-    """BIOS, q35, qemu-xhci with a USB keyboard and the PS/2 keyboard:
-    boot log and lspci; keys through USB (report count grows); software key
+    """BIOS, q35, qemu-xhci with a USB keyboard, a USB 3 stick (a super
+    speed device that is not a keyboard) and the PS/2 keyboard: boot log
+    and lspci; keys through USB (report count grows); software key
     repeat on a held key; unplug (logged, keys go to PS/2); plug a new one
     (enumerated, types again)."""
-    extra = q35("qemu-xhci,id=xhci", "usb-kbd,id=k1,bus=xhci.0")
+    extra = q35("qemu-xhci,id=xhci", "usb-kbd,id=k1,bus=xhci.0",
+                "usb-storage,drive=stick,bus=xhci.0")
+    extra += ["-drive", f"if=none,id=stick,format=raw,file={ISO},snapshot=on,readonly=on"]
     with qemu.Machine(ISO, firmware="bios", extra=extra) as m:
         boot_to_prompt(m)
         assert m.wait_for(KEYBOARD_UP, 20) is not None, f"no USB keyboard:\n{m.text()[-2000:]}"
@@ -108,6 +111,7 @@ def usb_keyboard_bios_types_hotplugs_and_hands_back_to_ps2():
 
         out = run_command(m, "lsusb", prompts + 1)
         assert "controller 00:" in out and "xHCI 1b36:000d, 8 ports" in out, out
+        assert re.search(r"port \d \(USB 3\): slot \d device 46f4:0001 class 00, super speed", out), out
         reports = keyboard_reports(out)
         # "lspci" and "lsusb", each with Enter: at least a press per key came by USB.
         assert reports and reports[0] >= 11, f"keys did not come through the USB keyboard: {out}"

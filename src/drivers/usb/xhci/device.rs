@@ -271,6 +271,9 @@ impl Controller {
         index: u16,
         length: u16,
     ) -> Result<(), XhciError> {
+        // One transfer at a time: an event still here belongs to one that
+        // timed out, and must not be taken for this one's.
+        self.control_done.clear();
         let device = self.device(slot);
         device.buffer.zero();
         let setup = u64::from(request_type)

@@ -12,6 +12,7 @@
 
 mod context;
 pub mod device;
+mod quirks;
 mod regs;
 mod ring;
 
@@ -192,6 +193,14 @@ impl Controller {
         controller.setup_scratchpads(cap.read(HCSPARAMS2))?;
         controller.program(slots);
         controller.run().await?;
+        controller.power_ports().await;
+        if quirks::has_switchable_ports(function.vendor, function.device) {
+            let ports = quirks::route_ports_to_xhci(&pci::access(), function.address);
+            log::info!(
+                "xhci {}: shared USB 2 ports moved from EHCI (mask {ports:#x})",
+                pci::Bdf(function.address)
+            );
+        }
         // Every port with a device is looked at once, as if it had changed.
         controller.pending_ports = (1u64 << ports.min(63)) - 1;
         Ok(controller)
@@ -253,6 +262,23 @@ impl Controller {
             op.read(USBSTS) & STS_HALTED == 0
         })
         .await
+    }
+
+    /// Turns on the ports that are off (controllers with port power
+    /// control start them off), then gives devices time to be detected.
+    async fn power_ports(&mut self) {
+        let mut any = false;
+        for port in 1..=self.ports {
+            if self.port_status(port) & PORT_POWER == 0 {
+                self.write_port(port, PORT_POWER);
+                any = true;
+            }
+        }
+        if any {
+            // USB 2.0, 7.1.7.3: a device may take 100 ms to show it is there
+            // after power is good; the 20 ms power-on delay comes first.
+            sleep(Duration::from_millis(120)).await;
+        }
     }
 
     /// The USB major version of `port` (1-based): 2, 3, or 0 if unknown.
@@ -331,6 +357,9 @@ impl Controller {
 
     /// Runs a command and waits for its completion; returns the event.
     async fn command(&mut self, trb: Trb) -> Result<Trb, XhciError> {
+        // One command at a time: a completion still here belongs to one
+        // that timed out, and must not be taken for this one's.
+        self.completions.clear();
         let at = self.commands.push(trb).as_u64();
         self.doorbells.write(0, 0);
         let deadline = time::since_boot() + COMMAND_LIMIT;

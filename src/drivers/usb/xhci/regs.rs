@@ -82,6 +82,7 @@ pub const STS_CONTROLLER_ERROR: u32 = 1 << 12;
 pub const PORT_CONNECTED: u32 = 1 << 0;
 pub const PORT_ENABLED: u32 = 1 << 1;
 pub const PORT_RESET: u32 = 1 << 4;
+pub const PORT_POWER: u32 = 1 << 9;
 pub const PORT_SPEED_SHIFT: u32 = 10;
 pub const PORT_CONNECT_CHANGE: u32 = 1 << 17;
 pub const PORT_RESET_CHANGE: u32 = 1 << 21;
