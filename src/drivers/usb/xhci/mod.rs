@@ -57,6 +57,9 @@ pub enum XhciError {
     Completion(u8),
     /// The controller reported a host system or internal error.
     ControllerError,
+    /// DMA memory above 4 GiB for a controller that takes 32-bit addresses
+    /// only (the frame allocator has no way yet to ask for low memory).
+    OutOfReach(PhysAddr),
     /// A descriptor was malformed.
     Descriptor(super::descriptor::DescriptorError),
 }
@@ -80,6 +83,11 @@ impl fmt::Display for XhciError {
             Self::Completion(code::STALL) => f.write_str("stalled"),
             Self::Completion(c) => write!(f, "completion code {c}"),
             Self::ControllerError => f.write_str("the controller reported an internal error"),
+            Self::OutOfReach(at) => write!(
+                f,
+                "DMA memory at {:#x} is beyond the controller's 32-bit reach",
+                at.as_u64()
+            ),
             Self::Descriptor(err) => write!(f, "{err}"),
         }
     }
@@ -125,6 +133,8 @@ pub struct Controller {
     events: EventRing,
     /// Devices by slot id.
     pub devices: Vec<Option<device::Device>>,
+    /// Whether the controller reaches memory above 4 GiB (HCCPARAMS1.AC64).
+    wide: bool,
     /// Ports whose status changed, to be looked at.
     pending_ports: u64,
     /// Completed commands not yet claimed.
@@ -138,6 +148,16 @@ pub struct Controller {
     spare: Vec<DmaPage>,
     /// Events dropped by the controller because the ring was full.
     pub ring_full_events: u32,
+}
+
+/// A frame of DMA memory the controller can reach: below 4 GiB unless it
+/// takes 64-bit addresses.
+fn dma_page(wide: bool) -> Result<DmaPage, XhciError> {
+    let page = dma::allocate()?;
+    if !wide && page.phys().as_u64() >= 1 << 32 {
+        return Err(XhciError::OutOfReach(page.phys()));
+    }
+    Ok(page)
 }
 
 /// The registers of BAR 0, mapped uncached.
@@ -165,6 +185,7 @@ impl Controller {
         take_from_firmware(cap, xecp).await;
         reset(op).await?;
         let slots = (params1 as u8).min(MAX_SLOTS);
+        let wide = cap.read(HCCPARAMS1) & HCC_AC64 != 0;
         let ports = (params1 >> 24) as u8;
         let mut controller = Self {
             address: function.address,
@@ -179,9 +200,10 @@ impl Controller {
             },
             ports,
             port_versions: port_versions(cap, xecp, ports),
-            dcbaa: dma::allocate()?,
-            commands: ProducerRing::new()?,
-            events: EventRing::new()?,
+            dcbaa: dma_page(wide)?,
+            commands: ProducerRing::on(dma_page(wide)?),
+            events: EventRing::new(dma_page(wide)?, dma_page(wide)?),
+            wide,
             devices: (0..=slots).map(|_| None).collect(),
             pending_ports: 0,
             completions: Vec::new(),
@@ -215,9 +237,9 @@ impl Controller {
         if count > MAX_SCRATCHPADS {
             return Err(XhciError::TooManyScratchpads(count));
         }
-        let array = dma::allocate()?;
+        let array = dma_page(self.wide)?;
         for i in 0..count {
-            let buffer = dma::allocate()?;
+            let buffer = dma_page(self.wide)?;
             // SAFETY: entry i < 512 of the array's own frame.
             unsafe {
                 array
@@ -391,7 +413,7 @@ impl Controller {
                 page.zero();
                 Ok(page)
             }
-            None => Ok(dma::allocate()?),
+            None => dma_page(self.wide),
         }
     }
 }

@@ -57,6 +57,8 @@ pub const HCSPARAMS2: u64 = 0x08;
 pub const HCCPARAMS1: u64 = 0x10;
 pub const DBOFF: u64 = 0x14;
 pub const RTSOFF: u64 = 0x18;
+/// HCCPARAMS1: 64-bit addresses.
+pub const HCC_AC64: u32 = 1 << 0;
 /// HCCPARAMS1: contexts are 64 bytes, not 32.
 pub const HCC_CSZ: u32 = 1 << 2;
 

@@ -6,7 +6,7 @@
 use x86_64::PhysAddr;
 
 use crate::memory::PAGE_SIZE;
-use crate::memory::dma::{self, DmaPage};
+use crate::memory::dma::DmaPage;
 
 /// A TRB: 16 bytes, the cycle bit in bit 0 of `control`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -96,12 +96,6 @@ pub struct ProducerRing {
 }
 
 impl ProducerRing {
-    /// A fresh ring (cycle state 1).
-    pub fn new() -> Result<Self, crate::memory::DeviceMapError> {
-        let page = dma::allocate()?;
-        Ok(Self::on(page))
-    }
-
     /// A fresh ring in `page` (zeroed here).
     pub fn on(mut page: DmaPage) -> Self {
         page.zero();
@@ -168,10 +162,9 @@ pub struct EventRing {
 }
 
 impl EventRing {
-    /// A fresh event ring.
-    pub fn new() -> Result<Self, crate::memory::DeviceMapError> {
-        let segment = dma::allocate()?;
-        let table = dma::allocate()?;
+    /// A fresh event ring in `segment`, its segment table in `table` (both
+    /// zeroed frames).
+    pub fn new(segment: DmaPage, table: DmaPage) -> Self {
         let entry = table.virt().as_mut_ptr::<u64>();
         // SAFETY: the table frame is ours and mapped: the entry is the
         // segment's base and its size in TRBs.
@@ -179,12 +172,12 @@ impl EventRing {
             entry.write_volatile(segment.phys().as_u64());
             entry.add(1).write_volatile(TRBS_PER_FRAME as u64);
         }
-        Ok(Self {
+        Self {
             segment,
             table,
             dequeue: 0,
             cycle: true,
-        })
+        }
     }
 
     /// The segment table's address (ERSTBA).
