@@ -2,12 +2,14 @@
 //! boot keyboards ([`hid`]), run by one task ([`run`]) that polls every
 //! controller's event ring a few milliseconds apart.
 //!
-//! Polling is the fallback the interrupt code will replace: an MSI/MSI-X or
-//! INTx handler needs only to wake this task (the sleep in [`run`] becomes
-//! a wait on a waker), the driver is otherwise the same.
+//! Polling is the fallback until the interrupt code routes MSI/MSI-X or
+//! INTx: a handler registered for a controller's line needs only to call
+//! [`on_interrupt`], which wakes the task at once; the periodic poll then
+//! only drives key repeat and catches anything missed.
 
 pub mod descriptor;
 pub mod hid;
+pub mod signal;
 pub mod xhci;
 
 use alloc::string::String;
@@ -15,6 +17,8 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 use core::time::Duration;
 
+use futures_util::future::select;
+use futures_util::pin_mut;
 use spin::Mutex;
 
 use self::xhci::Controller;
@@ -27,6 +31,15 @@ const POLL_PERIOD: Duration = Duration::from_millis(4);
 
 /// PCI class, sub-class and interface of an xHCI controller.
 const XHCI_CLASS: (u8, u8, u8) = (0x0C, 0x03, 0x30);
+
+/// Raised when a controller has events for the task.
+static EVENTS: signal::Signal = signal::Signal::new();
+
+/// Wakes the USB task to handle its controllers' events now. For an
+/// interrupt handler: never blocks, never allocates.
+pub fn on_interrupt() {
+    EVENTS.raise();
+}
 
 /// What `lsusb` prints, refreshed by the USB task after each change.
 static LSUSB: Mutex<String> = Mutex::new(String::new());
@@ -92,7 +105,9 @@ pub async fn run() {
             *LSUSB.lock() = describe(&controllers);
             last_reports = reports;
         }
-        sleep(POLL_PERIOD).await;
+        let (poll, events) = (sleep(POLL_PERIOD), EVENTS.wait());
+        pin_mut!(poll, events);
+        select(poll, events).await;
     }
 }
 
