@@ -48,7 +48,7 @@ static LSUSB: Mutex<String> = Mutex::new(String::new());
 pub fn print_lsusb() {
     let text = LSUSB.lock().clone();
     if text.is_empty() {
-        crate::println!("no USB controller");
+        crate::println!("no xHCI controller running (the boot log says why)");
     } else {
         crate::print!("{text}");
     }
@@ -88,10 +88,10 @@ pub async fn run() {
     if controllers.is_empty() {
         return;
     }
-    let mut last_reports = u64::MAX;
+    let mut last = (u64::MAX, 0);
     loop {
         let mut changed = false;
-        for controller in &mut controllers {
+        for controller in controllers.iter_mut().filter(|c| !c.failed) {
             controller.poll();
             if controller.has_pending_ports() {
                 controller.service_ports().await;
@@ -101,9 +101,10 @@ pub async fn run() {
         }
         // The listing shows report counts: refresh it when they move too.
         let reports = controllers.iter().map(Controller::reports_received).sum();
-        if changed || reports != last_reports {
+        let failed = controllers.iter().filter(|c| c.failed).count();
+        if changed || (reports, failed) != last {
             *LSUSB.lock() = describe(&controllers);
-            last_reports = reports;
+            last = (reports, failed);
         }
         let (poll, events) = (sleep(POLL_PERIOD), EVENTS.wait());
         pin_mut!(poll, events);
@@ -116,11 +117,16 @@ fn describe(controllers: &[Controller]) -> String {
     for c in controllers {
         let _ = writeln!(
             out,
-            "controller {} xHCI {:04x}:{:04x}, {} ports",
+            "controller {} xHCI {:04x}:{:04x}, {} ports{}",
             Bdf(c.address),
             c.id.0,
             c.id.1,
-            c.ports
+            c.ports,
+            if c.failed {
+                ", stopped by a controller error"
+            } else {
+                ""
+            }
         );
         for port in 1..=c.ports {
             let device = c.devices.iter().flatten().find(|d| d.port == port);

@@ -15,6 +15,8 @@ use crate::memory::dma::DmaPage;
 
 /// How long a port reset may take (USB 2.0 asks for 10-20 ms of reset).
 const PORT_RESET_LIMIT: Duration = Duration::from_millis(500);
+/// Quiet time after a port reset.
+const RESET_RECOVERY: Duration = Duration::from_millis(10);
 /// Largest configuration descriptor read (one frame).
 const MAX_CONFIG: u16 = 4096;
 
@@ -101,6 +103,9 @@ impl Controller {
             })
             .await?;
             self.write_port(port, PORT_RESET_CHANGE);
+            // USB 2.0, 7.1.7.5: 10 ms of reset recovery before the first
+            // request.
+            crate::task::timer::sleep(RESET_RECOVERY).await;
         }
         wait_until("the port to be enabled", PORT_RESET_LIMIT, || {
             self.port_status(port) & PORT_ENABLED != 0

@@ -22,6 +22,8 @@ pub struct KeyboardEndpoint {
     ring: ProducerRing,
     buffers: DmaPage,
     keys: Keyboard,
+    /// The endpoint's max packet size.
+    max_packet: u16,
     /// Reports received.
     pub received: u64,
 }
@@ -51,6 +53,7 @@ impl Controller {
             ring,
             buffers,
             keys: Keyboard::default(),
+            max_packet: found.max_packet,
             received: 0,
         };
         if let Err(err) = self.enable_endpoint(slot, &found, &endpoint).await {
@@ -157,6 +160,19 @@ impl Controller {
             .sum()
     }
 
+    /// Releases every key held on this controller's keyboards (they will
+    /// send no more reports).
+    pub(super) fn release_keys(&mut self) {
+        for keyboard in self
+            .devices
+            .iter_mut()
+            .flatten()
+            .filter_map(|d| d.keyboard.as_mut())
+        {
+            keyboard.keys.unplug();
+        }
+    }
+
     /// Key repeat for every keyboard.
     pub fn repeat_keys(&mut self) {
         let now = time::since_boot();
@@ -181,7 +197,10 @@ impl KeyboardEndpoint {
     fn queue_report(&mut self) {
         let index = self.ring.next_index();
         let buffer = self.buffers.phys().as_u64() + (index * REPORT_STRIDE) as u64;
-        self.ring.push(Trb::new(kind::NORMAL, buffer, 8, IOC));
+        // Room for a whole packet (up to the stride): a device that sends
+        // more than a boot report's 8 bytes must not overrun the transfer.
+        let length = usize::from(self.max_packet).clamp(8, REPORT_STRIDE) as u32;
+        self.ring.push(Trb::new(kind::NORMAL, buffer, length, IOC));
     }
 
     fn report(&self, index: usize) -> [u8; 8] {

@@ -141,6 +141,8 @@ pub struct Controller {
     pub devices: Vec<Option<device::Device>>,
     /// Whether the controller reaches memory above 4 GiB (HCCPARAMS1.AC64).
     wide: bool,
+    /// The controller reported a fatal error.
+    pub failed: bool,
     /// Ports whose status changed, to be looked at.
     pending_ports: u64,
     /// Completed commands not yet claimed.
@@ -212,6 +214,7 @@ impl Controller {
             wide,
             devices: (0..=slots).map(|_| None).collect(),
             pending_ports: 0,
+            failed: false,
             completions: Vec::new(),
             control_done: Vec::new(),
             scratchpads: Vec::new(),
@@ -341,11 +344,15 @@ impl Controller {
             self.interrupter.write64(ERDP, erdp);
         }
         let status = self.op.read(USBSTS);
-        if status & (STS_HOST_ERROR | STS_CONTROLLER_ERROR) != 0 {
+        if status & (STS_HOST_ERROR | STS_CONTROLLER_ERROR) != 0 && !self.failed {
+            // The controller has stopped; it needs a reset the driver does
+            // not attempt. Said once; its devices are gone.
+            self.failed = true;
             log::error!(
-                "xhci {}: controller error (USBSTS {status:#x})",
+                "xhci {}: controller error (USBSTS {status:#x}); its devices stop working",
                 pci::Bdf(self.address)
             );
+            self.release_keys();
         }
         self.op
             .write(USBSTS, status & (STS_EVENT_INTERRUPT | STS_PORT_CHANGE));
