@@ -104,6 +104,7 @@ def usb_keyboard_bios_types_hotplugs_and_hands_back_to_ps2():
         boot_to_prompt(m)
         assert m.wait_for(KEYBOARD_UP, 20) is not None, f"no USB keyboard:\n{m.text()[-2000:]}"
         log = m.text()
+        assert log.index(KEYBOARD_UP) < log.index(qemu.READY), "the keyboard is not in the boot log"
         assert re.search(r"INFO  drivers: pci: \d+ functions on \d+ buses", log), "no PCI summary"
         assert "xHCI 1b36:000d running, 8 ports" in log, "controller not started"
         assert re.search(r"port \d+: device 0627:0001 class 00", log), "keyboard not enumerated"

@@ -15,6 +15,7 @@ pub mod xhci;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
 
 use futures_util::future::select;
@@ -39,6 +40,19 @@ static EVENTS: signal::Signal = signal::Signal::new();
 /// interrupt handler: never blocks, never allocates.
 pub fn on_interrupt() {
     EVENTS.raise();
+}
+
+/// How long boot waits for the controllers and the devices on them to be
+/// found, so that they show in the boot log before the ready line.
+pub const BOOT_WAIT: Duration = Duration::from_secs(2);
+
+/// Set once the controllers have started and their ports were looked at.
+static SETTLED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the controllers found at boot have started and the devices
+/// present at boot were enumerated (or failed to be).
+pub fn settled() -> bool {
+    SETTLED.load(Ordering::Acquire)
 }
 
 /// What `lsusb` prints, refreshed by the USB task after each change.
@@ -80,12 +94,12 @@ pub async fn run() {
             ),
         }
     }
-    log::info!(
-        "usb: {} of {} xHCI controllers running",
-        controllers.len(),
-        found.len()
-    );
+    match found.len() {
+        0 => log::info!("usb: no xHCI controller"),
+        n => log::info!("usb: {} of {n} xHCI controllers running", controllers.len()),
+    }
     if controllers.is_empty() {
+        SETTLED.store(true, Ordering::Release);
         return;
     }
     let mut last = (u64::MAX, 0);
@@ -106,6 +120,7 @@ pub async fn run() {
             *LSUSB.lock() = describe(&controllers);
             last = (reports, failed);
         }
+        SETTLED.store(true, Ordering::Release);
         let (poll, events) = (sleep(POLL_PERIOD), EVENTS.wait());
         pin_mut!(poll, events);
         select(poll, events).await;
