@@ -135,15 +135,27 @@ def usb_keyboard_bios_types_hotplugs_and_hands_back_to_ps2():
         repeats = len(echoed[-1]) - 1
         assert 15 <= repeats <= 45, f"{repeats} repeats in a 1.5 s hold (expected about 30)"
 
+        # Modifiers and E0-prefixed keys through USB: shift, the up arrow
+        # (history), Ctrl-C.
+        m.type_text(["e", "c", "h", "o", "spc", ("shift", "h"), "i", ("shift", "1"), "ret"])
+        assert wait_for_count(m, "\nHi!\n", 1), f"shifted keys lost:\n{m.text()[-500:]}"
+        m.type_text(["up", "ret"])
+        assert wait_for_count(m, "\nHi!\n", 2), f"the up arrow did not recall the line:\n{m.text()[-500:]}"
+        m.type_line("sleep 9")
+        time.sleep(0.3)
+        m.send_key("ctrl", "c")
+        assert wait_for_count(m, "^C\n", 1, timeout=5), f"Ctrl-C did not stop the sleep:\n{m.text()[-500:]}"
+        assert wait_for_count(m, PROMPT, prompts + 6), m.text()[-500:]
+
         m.command("device_del", id="k1")
         assert m.wait_for(REMOVED, 10) is not None, f"unplug not reported:\n{m.text()[-1000:]}"
-        out = run_command(m, "lsusb", prompts + 3)
+        out = run_command(m, "lsusb", prompts + 6)
         assert keyboard_reports(out) == [], f"a keyboard is still listed: {out}"
         ps2_latency = key_latency(m)
 
         m.command("device_add", driver="usb-kbd", id="k2", bus="xhci.0")
         assert wait_for_count(m, KEYBOARD_UP, 2, timeout=10), f"hot-plugged keyboard not started:\n{m.text()[-1500:]}"
-        out = run_command(m, "lsusb", prompts + 4)
+        out = run_command(m, "lsusb", prompts + 7)
         reports = keyboard_reports(out)
         assert reports and reports[0] >= 5, f"the new keyboard did not type: {out}"
         print(f"    key to echo: USB {usb_latency * 1000:.1f} ms, PS/2 {ps2_latency * 1000:.1f} ms "
