@@ -94,8 +94,8 @@ def key_latency(m, key="q", count=9):
 def usb_keyboard_bios_types_hotplugs_and_hands_back_to_ps2():
     """BIOS, q35, qemu-xhci with a USB keyboard, a USB 3 stick (a super
     speed device that is not a keyboard) and the PS/2 keyboard: boot log
-    and lspci; keys through USB (report count grows); software key
-    repeat on a held key; unplug (logged, keys go to PS/2); plug a new one
+    and lspci; keys through USB (report count grows), with shift, the up
+    arrow and Ctrl-C; software key repeat on a held key; unplug (logged, keys go to PS/2); plug a new one
     (enumerated, types again)."""
     extra = q35("qemu-xhci,id=xhci", "usb-kbd,id=k1,bus=xhci.0",
                 "usb-storage,drive=stick,bus=xhci.0")
