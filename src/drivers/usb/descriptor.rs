@@ -38,6 +38,8 @@ pub enum DescriptorError {
     BadTotalLength(u16),
     /// No boot keyboard interface with an interrupt-IN endpoint.
     NoKeyboard,
+    /// bMaxPacketSize0 is not one the device's speed allows.
+    BadPacketSize(u8),
 }
 
 impl fmt::Display for DescriptorError {
@@ -50,6 +52,7 @@ impl fmt::Display for DescriptorError {
             }
             Self::WrongType(t) => write!(f, "unexpected descriptor type {t}"),
             Self::BadTotalLength(n) => write!(f, "configuration total length {n} too short"),
+            Self::BadPacketSize(n) => write!(f, "endpoint 0 packet size {n} not allowed"),
             Self::NoKeyboard => {
                 f.write_str("no boot keyboard interface with an interrupt-IN endpoint")
             }
@@ -105,6 +108,19 @@ pub fn parse_device(bytes: &[u8]) -> Result<DeviceDescriptor, DescriptorError> {
         d.configurations = bytes[17];
     }
     Ok(d)
+}
+
+/// Endpoint 0's packet size in bytes from bMaxPacketSize0, for a device of
+/// xHCI speed id `speed`: 8 for low speed; 8, 16, 32 or 64 for full
+/// speed; 64 for high speed; for super speed the field is an exponent, 9
+/// (512 bytes) (USB 2.0, 9.6.1; USB 3.2, 9.6.1).
+pub fn ep0_packet_size(speed: u8, raw: u8) -> Result<u16, DescriptorError> {
+    let size = match (speed, raw) {
+        (2, 8) | (1, 8 | 16 | 32 | 64) | (3, 64) => u16::from(raw),
+        (4 | 5, 9) => 512,
+        _ => return Err(DescriptorError::BadPacketSize(raw)),
+    };
+    Ok(size)
 }
 
 /// The configuration header's total length (wTotalLength), from its first 9 bytes.

@@ -99,3 +99,29 @@ fn short_interface_descriptor_is_refused() {
     c[9] = 5; // an interface of 5 bytes: the walk goes on at the wrong place
     assert!(find_keyboard(&c).is_err());
 }
+
+#[test]
+fn endpoint_zero_packet_size_follows_the_speed() {
+    assert_eq!(ep0_packet_size(1, 64), Ok(64));
+    assert_eq!(ep0_packet_size(1, 8), Ok(8));
+    assert_eq!(ep0_packet_size(2, 8), Ok(8));
+    assert_eq!(ep0_packet_size(3, 64), Ok(64));
+    assert_eq!(ep0_packet_size(4, 9), Ok(512));
+    // Malformed: zero, not a power of two, too big for the speed.
+    assert_eq!(
+        ep0_packet_size(1, 0),
+        Err(DescriptorError::BadPacketSize(0))
+    );
+    assert_eq!(
+        ep0_packet_size(1, 12),
+        Err(DescriptorError::BadPacketSize(12))
+    );
+    assert_eq!(
+        ep0_packet_size(2, 64),
+        Err(DescriptorError::BadPacketSize(64))
+    );
+    assert_eq!(
+        ep0_packet_size(4, 64),
+        Err(DescriptorError::BadPacketSize(64))
+    );
+}

@@ -78,7 +78,7 @@ impl Controller {
         if let Some(slot) = present
             && (!connected || status & PORT_CONNECT_CHANGE != 0)
         {
-            self.detach(slot).await;
+            self.detach(slot, "removed").await;
         }
         if connected && (present.is_none() || status & PORT_CONNECT_CHANGE != 0) {
             log::info!(
@@ -136,7 +136,7 @@ impl Controller {
         self.devices[usize::from(slot)] = Some(device);
         let result = self.configure(slot).await;
         if result.is_err() {
-            self.detach(slot).await;
+            self.detach(slot, "given up").await;
         }
         result
     }
@@ -208,11 +208,11 @@ impl Controller {
     async fn set_ep0_packet_size(&mut self, slot: u8, packet: u8) -> Result<(), XhciError> {
         let size = self.context_size;
         let device = self.device(slot)?;
-        let packet = match device.speed {
-            4 | 5 => 1u16 << packet.min(9),
-            _ => u16::from(packet),
-        };
-        if device.speed >= 3 || packet == 8 || packet == 0 {
+        let packet =
+            descriptor::ep0_packet_size(device.speed, packet).map_err(XhciError::Descriptor)?;
+        // High and super speed have one size, set at addressing; 8 is the
+        // size full and low speed were addressed with.
+        if device.speed >= 3 || packet == 8 {
             return Ok(());
         }
         let ring = device.ep0.base().as_u64();
@@ -224,29 +224,35 @@ impl Controller {
         self.command(trb).await.map(|_| ())
     }
 
-    async fn detach(&mut self, slot: u8) {
+    /// Gives up the device in `slot` (it was `removed`, or failed to
+    /// start): its keys released, its slot disabled, its frames kept for
+    /// the next device once the controller no longer uses them.
+    async fn detach(&mut self, slot: u8, what: &str) {
         let Some(mut device) = self.devices[usize::from(slot)].take() else {
             return;
         };
         log::info!(
-            "usb {}: port {}: device {:04x}:{:04x} removed; slot {slot} disabled",
+            "usb {}: port {}: device {:04x}:{:04x} {what}; slot {slot} disabled",
             Bdf(self.address),
             device.port,
             device.descriptor.vendor,
             device.descriptor.product
         );
-        if let Some(keyboard) = device.keyboard.take() {
-            self.spare.extend(keyboard.unplug());
-        }
+        let keyboard = device.keyboard.take();
         let trb = Trb::new(kind::DISABLE_SLOT, 0, 0, u32::from(slot) << 24);
-        if let Err(err) = self.command(trb).await {
-            log::warn!(
-                "usb {}: slot {slot}: disable failed: {err}",
-                Bdf(self.address)
-            );
-        }
+        let disabled = self.command(trb).await;
         self.set_dcbaa(slot, x86_64::PhysAddr::zero());
         self.control_done.retain(|e| e.slot() != slot);
+        let pages = keyboard.map(KeyboardEndpoint::unplug);
+        if let Err(err) = disabled {
+            // The controller may still write to them: they are not reused.
+            log::warn!(
+                "usb {}: slot {slot}: disable failed: {err}; its memory is not reused",
+                Bdf(self.address)
+            );
+            return;
+        }
+        self.spare.extend(pages.into_iter().flatten());
         self.spare.extend([
             device.output,
             device.input,
