@@ -18,7 +18,7 @@
 //! | `0xffff_8080_0000_0000` | 257 | heap | the kernel heap, grown on demand |
 //! | `0xffff_8100_0000_0000` | 258 | kernel stacks | each above an unmapped guard page |
 //! | `0xffff_8180_0000_0000` | 259 | per-CPU | reserved for per-CPU areas |
-//! | `0xffff_8200_0000_0000` | 260 | MMIO | VGA text buffer, framebuffer, other device memory |
+//! | `0xffff_8200_0000_0000` | 260 | MMIO | VGA text buffer, framebuffer, device registers (uncached), DMA frames (`dma`) |
 //! | `0xffff_8280_0000_0000` | 261 | temporary page | one page for editing inactive tables |
 //! | `0xffff_fe00_0000_0000` | 508 | frame window | each table's own: one frame at a time, to read or fill it; never shared |
 //! | `0xffff_fe80_0000_0000` | 509 | address-space window | each table's own: another space's P4, to edit its tables; never shared |
