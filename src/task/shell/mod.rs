@@ -212,6 +212,11 @@ fn print_interrupts() {
         ps2::SCANCODES.capacity()
     );
     println!(
+        "usb keyboards: {} scancodes dropped (queue of {})",
+        usb::hid::SCANCODES.dropped(),
+        usb::hid::SCANCODES.capacity()
+    );
+    println!(
         "serial: {} bytes dropped (queue of {})",
         serial::INPUT.dropped(),
         serial::INPUT.capacity()
@@ -230,14 +235,21 @@ fn print_interrupts() {
 /// Reports input dropped because a queue was full, once a second.
 pub async fn watch_input_drops() {
     let mut interval = Interval::new(core::time::Duration::from_secs(1));
-    let (mut keyboard, mut serial_in) = (0, 0);
+    let (mut keyboard, mut usb_keys, mut serial_in) = (0, 0, 0);
     loop {
         interval.tick().await;
         let (k, s) = (ps2::SCANCODES.dropped(), serial::INPUT.dropped());
+        let u = usb::hid::SCANCODES.dropped();
         if k != keyboard {
             log::warn!(
                 "keyboard: {} scancodes dropped (typed faster than read)",
                 k - keyboard
+            );
+        }
+        if u != usb_keys {
+            log::warn!(
+                "usb keyboards: {} scancodes dropped (typed faster than read)",
+                u - usb_keys
             );
         }
         if s != serial_in {
@@ -246,6 +258,6 @@ pub async fn watch_input_drops() {
                 s - serial_in
             );
         }
-        (keyboard, serial_in) = (k, s);
+        (keyboard, usb_keys, serial_in) = (k, u, s);
     }
 }
