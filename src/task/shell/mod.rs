@@ -1,6 +1,6 @@
 //! The shell: a prompt on the screen and the serial console, a line editor
-//! fed by both the PS/2 keyboard and the serial port, and the commands in
-//! [`command::COMMANDS`]. Mistakes get a one-line error and a new prompt.
+//! fed by the PS/2 keyboard, USB keyboards and the serial port, and the
+//! commands in [`command::COMMANDS`]. Mistakes get a one-line error and a new prompt.
 //! A command runs in the [`foreground`]: Ctrl-C on either console stops
 //! it, and keys typed meanwhile are kept for the editor.
 
@@ -20,8 +20,7 @@ use super::executor;
 use super::input;
 use super::timer::{self as task_timer, Interval};
 use crate::drivers::keyboard::KeyDecoder;
-use crate::drivers::{pci, usb};
-use crate::drivers::{ps2, serial};
+use crate::drivers::{pci, ps2, serial, usb};
 use crate::interrupts::{pic, timer};
 use crate::memory::{self, heap};
 use crate::{arch, console, print, println};
@@ -40,8 +39,10 @@ enum Input {
     Serial(u8),
 }
 
-/// Keys from both consoles: the PS/2 keyboard's scancodes and the serial
-/// port's bytes, each through its decoder.
+/// Keys from both consoles: the PS/2 keyboard's scancodes, USB keyboards'
+/// scancodes (the same set 1, through a decoder of their own, so that a
+/// modifier held on one keyboard does not change the other's keys) and the
+/// serial port's bytes.
 struct ConsoleKeys<S> {
     inputs: S,
     keyboard: KeyDecoder,
