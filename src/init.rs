@@ -68,6 +68,7 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
         panic::fatal(format_args!("interrupts: {err}"));
     }
     info!("machine checks: {}", interrupts::machine_check::enable());
+    drivers::pci::init();
     match interrupts::timer::ensure_ticking() {
         interrupts::timer::TickSource::Pit => {}
         interrupts::timer::TickSource::Rtc => warn!(

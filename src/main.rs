@@ -8,6 +8,7 @@ use core::panic::PanicInfo;
 
 use core::future::Future;
 
+use pyrite::drivers::usb;
 use pyrite::task::executor::{self, Executor};
 use pyrite::task::{shell, timer};
 
@@ -22,6 +23,11 @@ pub extern "C" fn kernel_main(multiboot_info_addr: u64) -> ! {
     let mut executor = Executor::new();
     spawn_or_die("timers", timer::run_timers());
     spawn_or_die("input-drops", shell::watch_input_drops());
+    spawn_or_die("usb", usb::run());
+    // USB controllers and the devices on them go in the boot log, before
+    // the ready line; a slow one is waited for a bounded time only.
+    let deadline = pyrite::time::since_boot() + usb::BOOT_WAIT;
+    executor.run_until(|| usb::settled() || pyrite::time::since_boot() >= deadline);
     pyrite::log_ready(boot_info);
     spawn_or_die("shell", shell::run());
     executor.run()

@@ -654,6 +654,9 @@ TESTS += systest_power.TESTS
 import systest_threads  # noqa: E402
 TESTS += systest_threads.TESTS
 
+import systest_usb  # noqa: E402
+TESTS += systest_usb.TESTS
+
 
 REFERENCE = ROOT / "tests" / "reference" / "uefi-framebuffer-top.ppm"
 # The top-left corner: three lines of 24 characters.

@@ -3,8 +3,10 @@
 
 pub mod framebuffer;
 pub mod keyboard;
+pub mod pci;
 pub mod pit;
 pub mod ps2;
 pub mod rtc;
 pub mod serial;
+pub mod usb;
 pub mod vga_text;

@@ -18,7 +18,7 @@
 //! | `0xffff_8080_0000_0000` | 257 | heap | the kernel heap, grown on demand |
 //! | `0xffff_8100_0000_0000` | 258 | kernel stacks | each above an unmapped guard page |
 //! | `0xffff_8180_0000_0000` | 259 | per-CPU | one page per CPU: its block, reached through the GS base (`crate::sched`) |
-//! | `0xffff_8200_0000_0000` | 260 | MMIO | VGA text buffer, framebuffer, ACPI tables, other device memory |
+//! | `0xffff_8200_0000_0000` | 260 | MMIO | VGA text buffer, framebuffer, ACPI tables, device registers (uncached), DMA frames (`dma`) |
 //! | `0xffff_8280_0000_0000` | 261 | temporary page | one page for editing inactive tables |
 //! | `0xffff_fe00_0000_0000` | 508 | frame window | each table's own: one frame at a time, to read or fill it; never shared |
 //! | `0xffff_fe80_0000_0000` | 509 | address-space window | each table's own: another space's P4, to edit its tables; never shared |
@@ -34,6 +34,7 @@
 pub mod allocator;
 pub mod audit;
 mod describe;
+pub mod dma;
 pub mod frame;
 pub mod frame_bitmap;
 pub mod heap;
@@ -279,6 +280,31 @@ impl fmt::Display for DeviceMapError {
 /// RAM the frame allocator may hand out: mapping such RAM here would give
 /// it a second, writable owner.
 pub unsafe fn map_device(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
+    // SAFETY: the caller's promise.
+    unsafe { map_device_with(range, DEVICE_FLAGS) }
+}
+
+/// Page flags for device registers: uncached, so every read reaches the
+/// device (a status bit polled through a cache would never change) and
+/// every write goes out in order.
+pub const REGISTER_FLAGS: paging::EntryFlags = DEVICE_FLAGS.union(paging::EntryFlags::NO_CACHE);
+
+/// Maps device registers `range` (a PCI memory BAR) uncached into the MMIO
+/// region, as [`map_device`] does otherwise.
+///
+/// # Safety
+/// As [`map_device`]: `range` must be device memory, not RAM.
+pub unsafe fn map_registers(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
+    // SAFETY: the caller's promise.
+    unsafe { map_device_with(range, REGISTER_FLAGS) }
+}
+
+/// # Safety
+/// As [`map_device`].
+unsafe fn map_device_with(
+    range: PhysRange,
+    flags: paging::EntryFlags,
+) -> Result<VirtAddr, DeviceMapError> {
     with(|mem| {
         let first = mem.next_mmio;
         let pages = frames_of(range).count() as u64;
@@ -291,7 +317,7 @@ pub unsafe fn map_device(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
             // the allocator owns; the MMIO pages are fresh.
             unsafe {
                 mem.tables
-                    .map_to(first + i as u64, frame, DEVICE_FLAGS, &mut mem.frames)
+                    .map_to(first + i as u64, frame, flags, &mut mem.frames)
             }?
             .flush();
         }

@@ -49,7 +49,8 @@ pub enum RegionKind {
     Stacks,
     /// Per-CPU blocks, a page each, reached through the GS base.
     PerCpu,
-    /// Device memory: the VGA text buffer, the framebuffer.
+    /// Device memory: the VGA text buffer, the framebuffer, device
+    /// registers, and frames of RAM that devices read and write (DMA).
     Mmio,
     /// The page for editing page tables that are not active.
     TemporaryPage,

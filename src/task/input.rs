@@ -8,7 +8,7 @@ use core::task::{Context, Poll};
 use futures_util::stream::Stream;
 use futures_util::task::AtomicWaker;
 
-use crate::drivers::{ps2, serial};
+use crate::drivers::{ps2, serial, usb};
 use crate::queue::ByteQueue;
 
 /// A stream of the bytes an interrupt handler queues.
@@ -41,6 +41,15 @@ pub fn scancodes() -> QueueStream<256> {
     QueueStream {
         queue: &ps2::SCANCODES,
         waker: &ps2::SCANCODE_WAKER,
+    }
+}
+
+/// Scancodes from USB keyboards (set 1, as the PS/2 keyboard's). One
+/// reader at a time.
+pub fn usb_scancodes() -> QueueStream<256> {
+    QueueStream {
+        queue: &usb::hid::SCANCODES,
+        waker: &usb::hid::SCANCODE_WAKER,
     }
 }
 

@@ -34,6 +34,10 @@ pub enum Command<'a> {
     Irq,
     /// Wait (shows the timer future working).
     Sleep(Duration),
+    /// The PCI functions and their drivers.
+    Lspci,
+    /// The USB controllers, ports and devices.
+    Lsusb,
     /// Restart the machine.
     Reboot,
     /// Turn the machine off (ACPI S5).
@@ -132,6 +136,16 @@ pub const COMMANDS: &[CommandHelp] = &[
         name: "cat",
         args: "[-x] FILE",
         about: "print a text file; -x: a hexdump of its first 4 KiB (binary files need it)",
+    },
+    CommandHelp {
+        name: "lspci",
+        args: "",
+        about: "PCI functions: vendor:device, class, driver",
+    },
+    CommandHelp {
+        name: "lsusb",
+        args: "",
+        about: "USB controllers, ports and devices",
     },
     CommandHelp {
         name: "reboot",
@@ -350,6 +364,8 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
         },
         "ticks" => no_args(Command::Ticks, "ticks"),
         "irq" => no_args(Command::Irq, "irq"),
+        "lspci" => no_args(Command::Lspci, "lspci"),
+        "lsusb" => no_args(Command::Lsusb, "lsusb"),
         "reboot" => no_args(Command::Reboot, "reboot"),
         "shutdown" => no_args(Command::Shutdown, "shutdown"),
         "halt" => no_args(Command::Halt, "halt"),
@@ -379,6 +395,8 @@ mod tests {
     #[test]
     fn commands_parse() {
         assert_eq!(parse("help"), Ok(Command::Help));
+        assert_eq!(parse("lspci"), Ok(Command::Lspci));
+        assert_eq!(parse("lsusb"), Ok(Command::Lsusb));
         assert_eq!(parse("  mem  "), Ok(Command::Mem(MemView::Human)));
         assert_eq!(parse("mem --raw"), Ok(Command::Mem(MemView::Raw)));
         assert_eq!(

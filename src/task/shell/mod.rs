@@ -1,6 +1,6 @@
 //! The shell: a prompt on the screen and the serial console, a line editor
-//! fed by both the PS/2 keyboard and the serial port, and the commands in
-//! [`command::COMMANDS`]. Mistakes get a one-line error and a new prompt.
+//! fed by the PS/2 keyboard, USB keyboards and the serial port, and the
+//! commands in [`command::COMMANDS`]. Mistakes get a one-line error and a new prompt.
 //! A command runs in the [`foreground`]: Ctrl-C on either console stops
 //! it, and keys typed meanwhile are kept for the editor.
 
@@ -22,7 +22,7 @@ use super::executor;
 use super::input;
 use super::timer::{self as task_timer, Interval};
 use crate::drivers::keyboard::KeyDecoder;
-use crate::drivers::{ps2, serial};
+use crate::drivers::{pci, ps2, serial, usb};
 use crate::interrupts::{pic, timer};
 use crate::memory::{self, heap};
 use crate::{acpi, arch, console, print, println};
@@ -40,14 +40,18 @@ pub const HALTED: &str = "Pyrite has halted: it is now safe to turn the machine 
 
 enum Input {
     Scancode(u8),
+    UsbScancode(u8),
     Serial(u8),
 }
 
-/// Keys from both consoles: the PS/2 keyboard's scancodes and the serial
-/// port's bytes, each through its decoder.
+/// Keys from both consoles: the PS/2 keyboard's scancodes, USB keyboards'
+/// scancodes (the same set 1, through a decoder of their own, so that a
+/// modifier held on one keyboard does not change the other's keys) and the
+/// serial port's bytes.
 struct ConsoleKeys<S> {
     inputs: S,
     keyboard: KeyDecoder,
+    usb_keyboard: KeyDecoder,
     serial: SerialKeys,
 }
 
@@ -58,6 +62,9 @@ impl<S: Stream<Item = Input> + Unpin> KeySource for ConsoleKeys<S> {
         loop {
             let key = match self.inputs.next().await? {
                 Input::Scancode(code) => self.keyboard.decode(code).and_then(keys::from_keyboard),
+                Input::UsbScancode(code) => {
+                    self.usb_keyboard.decode(code).and_then(keys::from_keyboard)
+                }
                 Input::Serial(byte) => self.serial.feed(byte),
             };
             if key.is_some() {
@@ -69,14 +76,16 @@ impl<S: Stream<Item = Input> + Unpin> KeySource for ConsoleKeys<S> {
 
 /// The shell task: reads keys from both consoles forever.
 pub async fn run() {
-    let inputs = stream::select(
+    let keyboards = stream::select(
         input::scancodes().map(Input::Scancode),
-        input::serial_bytes().map(Input::Serial),
+        input::usb_scancodes().map(Input::UsbScancode),
     );
+    let inputs = stream::select(keyboards, input::serial_bytes().map(Input::Serial));
     pin_mut!(inputs);
     let mut keys = ConsoleKeys {
         inputs,
         keyboard: KeyDecoder::new(),
+        usb_keyboard: KeyDecoder::new(),
         serial: SerialKeys::new(),
     };
     let mut editor = LineEditor::new();
@@ -161,6 +170,12 @@ async fn run_command(command: Command<'_>) {
         }
         Command::Ls(dir) => list_directory(dir.unwrap_or("/")),
         Command::Cat { path, hex } => print_file(path, hex),
+        Command::Lspci => {
+            for function in pci::functions() {
+                println!("{function}");
+            }
+        }
+        Command::Lsusb => usb::print_lsusb(),
         Command::Reboot => {
             println!("rebooting... the machine restarts now");
             console::drain_before_stop();
@@ -265,6 +280,11 @@ fn print_interrupts() {
         ps2::SCANCODES.capacity()
     );
     println!(
+        "usb keyboards: {} scancodes dropped (queue of {})",
+        usb::hid::SCANCODES.dropped(),
+        usb::hid::SCANCODES.capacity()
+    );
+    println!(
         "serial: {} bytes dropped (queue of {})",
         serial::INPUT.dropped(),
         serial::INPUT.capacity()
@@ -283,14 +303,21 @@ fn print_interrupts() {
 /// Reports input dropped because a queue was full, once a second.
 pub async fn watch_input_drops() {
     let mut interval = Interval::new(core::time::Duration::from_secs(1));
-    let (mut keyboard, mut serial_in) = (0, 0);
+    let (mut keyboard, mut usb_keys, mut serial_in) = (0, 0, 0);
     loop {
         interval.tick().await;
         let (k, s) = (ps2::SCANCODES.dropped(), serial::INPUT.dropped());
+        let u = usb::hid::SCANCODES.dropped();
         if k != keyboard {
             log::warn!(
                 "keyboard: {} scancodes dropped (typed faster than read)",
                 k - keyboard
+            );
+        }
+        if u != usb_keys {
+            log::warn!(
+                "usb keyboards: {} scancodes dropped (typed faster than read)",
+                u - usb_keys
             );
         }
         if s != serial_in {
@@ -299,6 +326,6 @@ pub async fn watch_input_drops() {
                 s - serial_in
             );
         }
-        (keyboard, serial_in) = (k, s);
+        (keyboard, usb_keys, serial_in) = (k, u, s);
     }
 }
