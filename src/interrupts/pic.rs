@@ -108,6 +108,12 @@ pub fn end_of_interrupt(irq: u8) {
     unsafe { PICS.lock().notify_end_of_interrupt(PIC1_OFFSET + irq) };
 }
 
+/// Counts a spurious IRQ recognised elsewhere (a masked 8259's, in APIC
+/// mode, where the in-service check does not apply).
+pub fn count_spurious() {
+    SPURIOUS.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Counts an IRQ that no driver handles (it is masked, so it should not come).
 pub fn count_unexpected() {
     UNEXPECTED.fetch_add(1, Ordering::Relaxed);

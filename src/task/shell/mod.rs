@@ -21,7 +21,7 @@ use super::input;
 use super::timer::{self as task_timer, Interval};
 use crate::drivers::keyboard::KeyDecoder;
 use crate::drivers::{ps2, serial};
-use crate::interrupts::{pic, timer};
+use crate::interrupts::{apic, irq, pic, timer};
 use crate::memory::{self, heap};
 use crate::{arch, console, print, println};
 
@@ -128,25 +128,27 @@ async fn run_command(command: Command<'_>) {
         Command::Echo(text) => println!("{text}"),
         Command::Clear => console::clear(),
         Command::Uptime => {
-            let up = timer::uptime();
+            let up = timer::now();
             println!(
-                "up {}.{:02} s ({} ticks at {} Hz)",
+                "up {}.{:03} s (by the TSC; {} timer interrupts, {})",
                 up.as_secs(),
-                up.subsec_millis() / 10,
-                timer::ticks(),
-                timer::TIMER_HZ
+                up.subsec_millis(),
+                timer::interrupt_count(),
+                timer::source()
             );
         }
         Command::Mem(view) => print_memory(view),
         Command::Tasks => print_tasks(),
-        Command::Ticks => println!("{} ticks", timer::ticks()),
+        Command::Ticks => println!("{} timer interrupts", timer::interrupt_count()),
         Command::Irq => print_interrupts(),
         Command::Sleep(duration) => {
-            let start = timer::ticks();
+            let start = timer::now();
             task_timer::sleep(duration).await;
+            let slept = timer::now() - start;
             println!(
-                "slept {} ticks ({} ms asked)",
-                timer::ticks() - start,
+                "slept {}.{:03} ms by the TSC ({} ms asked)",
+                slept.as_millis(),
+                slept.subsec_micros() % 1000,
                 duration.as_millis()
             );
         }
@@ -191,7 +193,19 @@ fn print_tasks() {
 }
 
 fn print_interrupts() {
-    println!("timer: {} ticks at {} Hz", timer::ticks(), timer::TIMER_HZ);
+    println!(
+        "controller: {}; timer: {}, {} interrupts",
+        irq::mode(),
+        timer::source(),
+        timer::interrupt_count()
+    );
+    if irq::mode() == irq::Mode::Apic {
+        println!(
+            "APIC: {} errors, {} spurious",
+            apic::local::error_count(),
+            apic::local::spurious_count()
+        );
+    }
     println!(
         "keyboard: {} scancodes dropped (queue of {})",
         ps2::SCANCODES.dropped(),
