@@ -11,7 +11,7 @@ use crate::boot::{self, BootInfo, Firmware, cmdline};
 use crate::drivers::{self, ps2, serial, vga_text};
 use crate::interrupts::{gdt, irq, pic, timer};
 use crate::memory::{self, PhysRange, regions};
-use crate::{BOOT_INFO, VERSION, console, interrupts, layout, panic, time, units};
+use crate::{BOOT_INFO, VERSION, acpi, console, interrupts, layout, panic, time, units};
 
 /// Brings the kernel up: consoles, boot information, memory, interrupts.
 /// The first thing every kernel entry point (the kernel and each test
@@ -59,6 +59,7 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
     boot::log_modules(boot);
     init_memory(boot);
     move_screen(boot, framebuffer_shown);
+    acpi::init(boot);
     let controllers = match interrupts::init() {
         Ok(controllers) => controllers,
         Err(err) => panic::fatal(format_args!("interrupts: {err}")),

@@ -75,6 +75,9 @@ pub struct AcpiRoot {
     pub xsdt: Option<u64>,
     /// Where the copy lies in the boot information.
     pub copy_at: u64,
+    /// The copy's checksum (and extended checksum, revision 2 and up)
+    /// holds.
+    pub checksum_valid: bool,
 }
 
 /// Which firmware started the boot loader.
@@ -156,6 +159,7 @@ pub(super) fn acpi_root(info: &BootInformation<'_>) -> Option<AcpiRoot> {
             rsdt: None,
             xsdt: Some(v2.xsdt_address() as u64),
             copy_at: v2 as *const multiboot2::RsdpV2Tag as *const u8 as u64,
+            checksum_valid: v2.checksum_is_valid(),
         });
     }
     info.rsdp_v1_tag().map(|v1| AcpiRoot {
@@ -164,5 +168,6 @@ pub(super) fn acpi_root(info: &BootInformation<'_>) -> Option<AcpiRoot> {
         rsdt: Some(v1.rsdt_address() as u64),
         xsdt: None,
         copy_at: v1 as *const multiboot2::RsdpV1Tag as *const u8 as u64,
+        checksum_valid: v1.checksum_is_valid(),
     })
 }

@@ -301,6 +301,28 @@ pub unsafe fn map_device(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
     .ok_or(DeviceMapError::NotStarted)?
 }
 
+/// Removes a mapping [`map_device`] made: `at` is the address it returned
+/// for `range`. The virtual pages are not handed out again (the MMIO region
+/// is large and mappings are few), so a stale pointer faults rather than
+/// reaching other memory. Pages outside the MMIO region are left alone.
+///
+/// # Safety
+/// Nothing may use the mapping any more: references into it would dangle.
+pub unsafe fn unmap_device(at: VirtAddr, range: PhysRange) {
+    let first = Page::containing(at);
+    with(|mem| {
+        for (i, _) in frames_of(range).enumerate() {
+            let page = first + i as u64;
+            if !regions::MMIO.contains(page.start_address().as_u64()) {
+                return;
+            }
+            if let Ok((_, flush)) = mem.tables.unmap(page) {
+                flush.flush();
+            }
+        }
+    });
+}
+
 /// Removes the boot data region's mapping of device memory `range`, once
 /// it is mapped in the MMIO region (its frames are not RAM: none is freed).
 pub fn unmap_boot_data(range: PhysRange) {

@@ -1,0 +1,1 @@
+//! Powering off and resetting the machine.
