@@ -18,7 +18,7 @@ use self::foreground::{KeySource, Outcome, TYPE_AHEAD, TypeAhead};
 use self::keys::{Key, SerialKeys};
 use super::executor;
 use super::input;
-use super::timer::{self as task_timer, Interval};
+use super::timer as task_timer;
 use crate::drivers::keyboard::KeyDecoder;
 use crate::drivers::{ps2, serial};
 use crate::interrupts::{apic, irq, pic, timer};
@@ -194,10 +194,11 @@ fn print_tasks() {
 
 fn print_interrupts() {
     println!(
-        "controller: {}; timer: {}, {} interrupts",
+        "controller: {}; timer: {}, {} interrupts ({} with nothing due)",
         irq::mode(),
         timer::source(),
-        timer::interrupt_count()
+        timer::interrupt_count(),
+        timer::idle_interrupt_count()
     );
     if irq::mode() == irq::Mode::Apic {
         println!(
@@ -227,12 +228,14 @@ fn print_interrupts() {
     );
 }
 
-/// Reports input dropped because a queue was full, once a second.
+/// Reports input dropped because a queue was full, at most once a second
+/// and only while input is being read (drops happen only then): an idle
+/// machine sets no timer for it.
 pub async fn watch_input_drops() {
-    let mut interval = Interval::new(core::time::Duration::from_secs(1));
     let (mut keyboard, mut serial_in) = (0, 0);
     loop {
-        interval.tick().await;
+        input_read().await;
+        task_timer::sleep(core::time::Duration::from_secs(1)).await;
         let (k, s) = (ps2::SCANCODES.dropped(), serial::INPUT.dropped());
         if k != keyboard {
             log::warn!(
@@ -248,4 +251,18 @@ pub async fn watch_input_drops() {
         }
         (keyboard, serial_in) = (k, s);
     }
+}
+
+/// Completes once an input stream has handed out a byte since the call.
+async fn input_read() {
+    let mut registered = false;
+    core::future::poll_fn(|cx| {
+        if registered {
+            return core::task::Poll::Ready(());
+        }
+        super::input::INPUT_READ.register(cx.waker());
+        registered = true;
+        core::task::Poll::Pending
+    })
+    .await;
 }
