@@ -92,6 +92,16 @@ fn log_controllers(controllers: interrupts::Controllers, source: timer::TimerSou
         }
         _ => alloc::format!("{source}"),
     };
+    let controller = match controllers {
+        Controllers::Apic(summary) if summary.x2apic => "x2apic",
+        Controllers::Apic(_) => "xapic",
+        Controllers::PicNoMadt => "pic reason=no_madt",
+        Controllers::PicApicUnusable(_) => "pic reason=apic_unusable",
+    };
+    let io_apics = match controllers {
+        Controllers::Apic(summary) => summary.io_apics,
+        _ => 0,
+    };
     match controllers {
         Controllers::Apic(summary) => info!(
             "interrupts: {} + {} IOAPIC, {timer} (invariant TSC: {})",
@@ -112,6 +122,11 @@ fn log_controllers(controllers: interrupts::Controllers, source: timer::TimerSou
             info!("interrupts: 8259 PIC + {timer} (APIC unusable)");
         }
     }
+    // For the tools (tools/kernel_output.py reads it).
+    info!(
+        "interrupt_mode: controller={controller} io_apics={io_apics} timer={}",
+        source.key()
+    );
 }
 
 /// Starts the timer, the keyboard and serial input, each on its interrupt

@@ -21,6 +21,7 @@ import boot_matrix  # noqa: E402
 import interactive_tests  # noqa: E402
 import kernel_output  # noqa: E402
 import qemu  # noqa: E402
+import systest_apic  # noqa: E402
 from screenshot import ppm_to_png, read_ppm  # noqa: E402
 
 ROOT = qemu.ROOT
@@ -636,8 +637,9 @@ def a_pit_that_does_not_tick_is_named_and_the_rtc_keeps_time():
 
 def matrix_test(cell):
     def test():
-        seconds, usable = boot_matrix.boot_cell(cell)
-        print(f"    {cell[0]}: prompt after {seconds:.2f} s, {usable:.1f} MiB usable")
+        seconds, usable, mode, ms = boot_matrix.boot_cell(cell)
+        print(f"    {cell[0]}: prompt after {seconds:.2f} s, {usable:.1f} MiB usable, "
+              f"{mode['controller']} + {mode['timer']}, sleep 200ms took {ms} ms")
     test.__name__ = "boot_matrix_" + cell[0].replace("-", "_")
     return test
 
@@ -646,6 +648,7 @@ for _cell in boot_matrix.CELLS:
     TESTS.append(matrix_test(_cell))
 
 TESTS += interactive_tests.TESTS
+TESTS += systest_apic.TESTS
 
 
 REFERENCE = ROOT / "tests" / "reference" / "uefi-framebuffer-top.ppm"

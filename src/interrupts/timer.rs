@@ -54,6 +54,19 @@ impl fmt::Display for TimerSource {
     }
 }
 
+impl TimerSource {
+    /// A one-word name for machine-readable output.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::TscDeadline => "tsc_deadline",
+            Self::ApicOneShot => "apic_one_shot",
+            Self::Pit => "pit_one_shot",
+            Self::Rtc => "rtc_periodic",
+        }
+    }
+}
+
 static SOURCE: AtomicU8 = AtomicU8::new(TimerSource::None as u8);
 /// The one-shot APIC timer's counts per second.
 static APIC_TIMER_HZ: AtomicU64 = AtomicU64::new(0);
@@ -261,10 +274,10 @@ const SILENCE_MICROS: u64 = 50_000;
 /// A bound on the silence check's spins where the TSC is not calibrated.
 const SILENCE_SPINS: u64 = 50_000_000;
 
-/// Whether a timer interrupt comes within [`SILENCE_MICROS`]. Interrupts
-/// must be on. Bounded by the TSC, or by a spin count if not calibrated.
-fn interrupt_comes() -> bool {
-    let start = interrupt_count();
+/// Whether a timer interrupt came after the count was `start`, waiting up
+/// to [`SILENCE_MICROS`]. Interrupts must be on. Bounded by the TSC, or by
+/// a spin count if not calibrated.
+fn interrupt_comes(start: u64) -> bool {
     let tsc_start = read_tsc();
     let limit = time::tsc_hz().map(|hz| hz / 1_000_000 * SILENCE_MICROS);
     let mut spins = 0u64;
@@ -290,18 +303,23 @@ pub fn ensure_ticking() -> TimerSource {
     if source() != TimerSource::Pit {
         return source();
     }
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    // The count is read before the probe is armed: an IRQ 0 the firmware's
+    // periodic PIT left pending comes as soon as interrupts are on, and its
+    // handler (nothing due) stops the PIT, probe and all. It still proves
+    // IRQ 0 works.
+    let start = x86_64::instructions::interrupts::without_interrupts(|| {
         pit::start_one_shot(pit::one_shot_count(1_000_000));
+        interrupt_count()
     });
-    if interrupt_comes() {
+    if interrupt_comes(start) {
         return TimerSource::Pit;
     }
-    let registered = x86_64::instructions::interrupts::without_interrupts(|| {
+    let (start, registered) = x86_64::instructions::interrupts::without_interrupts(|| {
         set_source(TimerSource::Rtc);
         rtc::start_periodic(RTC_TIMER_HZ);
-        irq::register(IRQ_RTC, on_rtc_interrupt)
+        (interrupt_count(), irq::register(IRQ_RTC, on_rtc_interrupt))
     });
-    if registered.is_err() || !interrupt_comes() {
+    if registered.is_err() || !interrupt_comes(start) {
         set_source(TimerSource::None);
     }
     source()
