@@ -79,11 +79,13 @@ def the_idle_prompt_takes_almost_no_timer_interrupts_and_host_cpu():
 
 @system_test
 def without_acpi_the_pic_and_a_one_shot_pit_stay_tickless():
-    # The PIT's one-shot reaches ~55 ms: the watcher's 1 s sleep after the
-    # typed line costs up to 19 shots, plus two spare. Nothing else is due.
+    # The PIT's one-shot reaches ~55 ms: each 1 s sleep of the input-drop
+    # watcher after the typed line costs up to 20 shots; the line's bytes
+    # may start two such rounds if an executor pass falls between them.
+    # Nothing else is due. A periodic 100 Hz tick would give 500.
     mode, interrupts, cpu = _idle_figures(("-no-acpi",))
     print(f"    {mode['controller']} + {mode['timer']}: {interrupts} timer interrupts in "
           f"{IDLE_SECONDS} s at the idle prompt, QEMU at {cpu:.2f} % host CPU")
     assert (mode["controller"], mode["timer"]) == ("pic", "pit_one_shot"), mode
-    assert interrupts <= 21, interrupts
+    assert interrupts <= 42, interrupts
     assert cpu < MAX_IDLE_CPU_PERCENT, cpu

@@ -9,6 +9,10 @@
 //! so a far deadline costs a wake-up every 55 ms). Where the PIT does not
 //! tick (a board that gates it), the RTC's periodic interrupt drives the
 //! deadlines: it has no one-shot mode, so that last fallback is periodic.
+//!
+//! The slots serve the boot CPU's timer. With more CPUs, each gets its own
+//! slots and local APIC timer (the same code, reached per CPU); clients
+//! such as the scheduler's time slice claim one on the CPU they run on.
 
 use core::fmt;
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -253,15 +257,10 @@ fn measure_apic_timer(lapic: &LocalApic) -> Option<u64> {
 /// Takes IRQ 0 for the PIT in one-shot mode (no APIC). [`ensure_ticking`]
 /// then checks that it really interrupts.
 pub fn start_pit() -> Result<TimerSource, IrqError> {
-    irq::register(pit_irq(), on_pit_interrupt)?;
+    irq::register(super::pic::IRQ_TIMER, on_pit_interrupt)?;
     set_source(TimerSource::Pit);
     x86_64::instructions::interrupts::without_interrupts(reprogram);
     Ok(TimerSource::Pit)
-}
-
-/// The PIT's ISA line.
-const fn pit_irq() -> u8 {
-    super::pic::IRQ_TIMER
 }
 
 /// The RTC's interrupt line.
