@@ -1,6 +1,7 @@
 """System tests of the APIC and the tickless timer: at the idle prompt the
 timer stays quiet and QEMU uses almost no host CPU, on the APIC and on the
-8259 PIC fallback (-no-acpi); an idle PIC machine stops the PIT too."""
+8259 PIC fallback (-no-acpi); an idle PIC machine stops the PIT too; and a
+platform NMI reaches the kernel through the LINT pin the MADT names."""
 
 import os
 import re
@@ -89,3 +90,17 @@ def without_acpi_the_pic_and_a_one_shot_pit_stay_tickless():
     assert (mode["controller"], mode["timer"]) == ("pic", "pit_one_shot"), mode
     assert interrupts <= 42, interrupts
     assert cpu < MAX_IDLE_CPU_PERCENT, cpu
+
+
+@system_test
+def a_platform_nmi_arrives_through_the_lint_pin_the_madt_names():
+    # QEMU delivers an injected NMI through each local APIC's LINT1 entry
+    # once the APIC is on; the kernel masks LINT1 at start and unmasks it
+    # as NMI only from the MADT's local NMI entry.
+    for firmware in ("bios", "uefi"):
+        with qemu.Machine(ISO, firmware=firmware) as m:
+            assert m.wait_for(PROMPT, 60) is not None, m.text()[-1500:]
+            assert interrupt_mode(m.text())["controller"] != "pic", m.text()[-1500:]
+            m.command("inject-nmi")
+            seen = m.wait_for("EXCEPTION: non-maskable interrupt (NMI, vector 2)", 20)
+            assert seen is not None, f"{firmware}: no NMI report:\n{m.text()[-1500:]}"

@@ -72,28 +72,33 @@ impl IoApic {
         Ok(chip)
     }
 
+    /// Reads register `reg`. The select-then-access pair runs with
+    /// interrupts off, so no handler can select another register between.
     fn read(&self, reg: u32) -> u32 {
-        // SAFETY: IOREGSEL and IOWIN lie in the page mapped in `map`; the
-        // select-then-access pair runs with interrupts off in every caller
-        // (init, and registration under `without_interrupts`).
-        unsafe {
-            (self.base + IOREGSEL)
-                .as_mut_ptr::<u32>()
-                .write_volatile(reg);
-            (self.base + IOWIN).as_ptr::<u32>().read_volatile()
-        }
+        crate::arch::without_interrupts(|| {
+            // SAFETY: IOREGSEL and IOWIN lie in the page mapped in `map`.
+            unsafe {
+                (self.base + IOREGSEL)
+                    .as_mut_ptr::<u32>()
+                    .write_volatile(reg);
+                (self.base + IOWIN).as_ptr::<u32>().read_volatile()
+            }
+        })
     }
 
+    /// Writes register `reg`, as [`Self::read`] reads it.
     fn write(&self, reg: u32, value: u32) {
-        // SAFETY: as in `read`.
-        unsafe {
-            (self.base + IOREGSEL)
-                .as_mut_ptr::<u32>()
-                .write_volatile(reg);
-            (self.base + IOWIN)
-                .as_mut_ptr::<u32>()
-                .write_volatile(value);
-        }
+        crate::arch::without_interrupts(|| {
+            // SAFETY: as in `read`.
+            unsafe {
+                (self.base + IOREGSEL)
+                    .as_mut_ptr::<u32>()
+                    .write_volatile(reg);
+                (self.base + IOWIN)
+                    .as_mut_ptr::<u32>()
+                    .write_volatile(value);
+            }
+        })
     }
 
     /// Masks every pin.

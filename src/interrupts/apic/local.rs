@@ -37,6 +37,7 @@ enum Reg {
     ErrorStatus = 0x280,
     LvtTimer = 0x320,
     LvtLint0 = 0x350,
+    LvtLint1 = 0x360,
     LvtError = 0x370,
     TimerInitialCount = 0x380,
     TimerCurrentCount = 0x390,
@@ -44,6 +45,9 @@ enum Reg {
 }
 
 const SVR_ENABLE: u32 = 1 << 8;
+/// LVT delivery mode NMI (bits 10:8 = 100); NMIs are edge triggered.
+const LVT_NMI: u32 = 0b100 << 8;
+const LVT_ACTIVE_LOW: u32 = 1 << 13;
 const LVT_MASKED: u32 = 1 << 16;
 /// LVT timer mode, bits 18:17: 00 one-shot, 10 TSC-deadline.
 const LVT_TSC_DEADLINE: u32 = 0b10 << 17;
@@ -144,6 +148,17 @@ impl LocalApic {
         self.read(Reg::ErrorStatus)
     }
 
+    /// Delivers LINT pin `lint` (0 or 1) as an NMI.
+    pub fn set_lint_nmi(&self, lint: u8, active_low: bool) {
+        let reg = if lint == 0 {
+            Reg::LvtLint0
+        } else {
+            Reg::LvtLint1
+        };
+        let polarity = if active_low { LVT_ACTIVE_LOW } else { 0 };
+        self.write(reg, LVT_NMI | polarity);
+    }
+
     /// Sets the timer to TSC-deadline mode on `vector`, disarmed.
     pub fn timer_tsc_deadline(&self, vector: u8) {
         self.write(Reg::LvtTimer, u32::from(vector) | LVT_TSC_DEADLINE);
@@ -182,8 +197,9 @@ impl LocalApic {
 
 /// Turns the boot CPU's local APIC on: x2APIC mode if the CPU has it, else
 /// xAPIC at `address` (the MADT's), mapped here. Every local interrupt
-/// source but the error interrupt stays masked; LINT0 (the 8259's way in)
-/// is masked, as the 8259s are off.
+/// source but the error interrupt starts masked: LINT0 (the 8259s' way in)
+/// stays so, as the 8259s are off; the caller wires the LINT pins the MADT
+/// names for NMI ([`LocalApic::set_lint_nmi`]).
 pub fn init(address: u64) -> Result<&'static LocalApic, DeviceMapError> {
     let features = Features::read();
     let access = if features.x2apic {
@@ -208,6 +224,7 @@ pub fn init(address: u64) -> Result<&'static LocalApic, DeviceMapError> {
     let lapic = LAPIC.call_once(|| LocalApic { access, features });
     lapic.write(Reg::TaskPriority, 0);
     lapic.write(Reg::LvtLint0, LVT_MASKED);
+    lapic.write(Reg::LvtLint1, LVT_MASKED);
     lapic.write(Reg::LvtTimer, LVT_MASKED | u32::from(TIMER_VECTOR));
     lapic.write(Reg::LvtError, u32::from(ERROR_VECTOR));
     lapic.take_error_status();

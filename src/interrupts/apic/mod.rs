@@ -14,7 +14,7 @@ use core::fmt;
 
 use spin::Once;
 
-use crate::acpi::facts::InterruptFacts;
+use crate::acpi::facts::{InterruptFacts, Polarity};
 use crate::memory::DeviceMapError;
 use io::{IoApic, Redirection};
 use routing::RouteError;
@@ -78,12 +78,13 @@ pub fn init(facts: &'static InterruptFacts) -> Result<Summary, ApicError> {
         // and each chip is mapped once, here.
         io_apics.push(unsafe { IoApic::map(info) }.map_err(ApicError::Map)?);
     }
-    routing::check_overrides(facts, |i| io_apics[i].pins).map_err(ApicError::Route)?;
+    routing::check_isa_routes(facts, |i| io_apics[i].pins).map_err(ApicError::Route)?;
     for chip in &io_apics {
         chip.mask_all();
     }
     let lapic = local::init(facts.local_apic_address).map_err(ApicError::Map)?;
     let boot_cpu = (core::arch::x86_64::__cpuid(1).ebx >> 24) as u8;
+    wire_local_nmis(lapic, facts, boot_cpu);
     let count = io_apics.len();
     APIC.call_once(|| Apic {
         io_apics,
@@ -95,6 +96,22 @@ pub fn init(facts: &'static InterruptFacts) -> Result<Summary, ApicError> {
         io_apics: count,
         features,
     })
+}
+
+/// Sets the boot CPU's LINT pins that the MADT wires to NMI (for it, or
+/// for every processor), so the platform's NMIs (a watchdog, a front-panel
+/// button) are delivered.
+fn wire_local_nmis(lapic: &local::LocalApic, facts: &InterruptFacts, boot_cpu: u8) {
+    let uid = facts
+        .local_apics
+        .iter()
+        .find(|cpu| cpu.apic_id == u32::from(boot_cpu))
+        .map(|cpu| cpu.processor_uid);
+    for nmi in &facts.local_nmis {
+        if nmi.processor_uid.is_none() || nmi.processor_uid == uid {
+            lapic.set_lint_nmi(nmi.lint, nmi.polarity == Polarity::ActiveLow);
+        }
+    }
 }
 
 /// Whether the APIC took over.

@@ -86,19 +86,18 @@ fn find_pin(io_apics: &[IoApicInfo], pins: impl Fn(usize) -> u32, gsi: u32) -> O
     })
 }
 
-/// Whether any ISA IRQ reaches this machine's I/O APICs only through an
-/// override that points nowhere: the first such problem, to report.
-pub fn check_overrides(
+/// The ISA IRQs.
+pub const ISA_IRQS: u8 = 16;
+
+/// Checks that every ISA IRQ has a route (none arrives through an override
+/// that points nowhere, or on a GSI no I/O APIC serves), so that the APIC
+/// can take over every line a driver may register: the first problem, to
+/// report.
+pub fn check_isa_routes(
     facts: &InterruptFacts,
     pins: impl Fn(usize) -> u32 + Copy,
 ) -> Result<(), RouteError> {
-    for o in &facts.overrides {
-        route_isa(facts, pins, o.isa_irq)?;
-    }
-    if facts.io_apics.is_empty() {
-        return Err(RouteError::NoIoApic);
-    }
-    Ok(())
+    (0..ISA_IRQS).try_for_each(|irq| route_isa(facts, pins, irq).map(|_| ()))
 }
 
 #[cfg(test)]
@@ -199,6 +198,7 @@ mod tests {
         assert_eq!((first.io_apic, first.pin), (0, 1));
         let second = route_isa(&facts, PINS, 4).unwrap();
         assert_eq!((second.io_apic, second.pin, second.gsi), (1, 6, 30));
+        assert_eq!(check_isa_routes(&facts, PINS), Ok(()));
         // A first chip with fewer pins leaves GSI 20 to nobody.
         let small = |i: usize| if i == 0 { 16 } else { 24 };
         let over20 = IsaOverride { gsi: 20, ..over };
@@ -220,7 +220,7 @@ mod tests {
         let facts = machine(vec![chip(0, 0)], vec![over]);
         let err = RouteError::OutsideEveryIoApic { irq: 1, gsi: 99 };
         assert_eq!(route_isa(&facts, PINS, 1), Err(err));
-        assert_eq!(check_overrides(&facts, PINS), Err(err));
+        assert_eq!(check_isa_routes(&facts, PINS), Err(err));
         assert_eq!(
             alloc::format!("{err}"),
             "ISA IRQ 1 goes to GSI 99, outside every I/O APIC"
@@ -228,9 +228,19 @@ mod tests {
     }
 
     #[test]
+    fn an_io_apic_that_misses_isa_lines_is_found_at_the_check() {
+        // One chip, serving GSIs 24-47 only: no ISA line reaches it.
+        let facts = machine(vec![chip(0, 24)], vec![]);
+        assert_eq!(
+            check_isa_routes(&facts, PINS),
+            Err(RouteError::OutsideEveryIoApic { irq: 0, gsi: 0 })
+        );
+    }
+
+    #[test]
     fn no_io_apic_is_an_error() {
         let facts = machine(vec![], vec![]);
         assert_eq!(route_isa(&facts, PINS, 1), Err(RouteError::NoIoApic));
-        assert_eq!(check_overrides(&facts, PINS), Err(RouteError::NoIoApic));
+        assert_eq!(check_isa_routes(&facts, PINS), Err(RouteError::NoIoApic));
     }
 }
