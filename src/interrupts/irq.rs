@@ -23,6 +23,9 @@ pub const IRQ_LINES: usize = 16;
 /// Where ISA lines arrive when the I/O APIC routes them: past the 8259s'
 /// vectors, so a spurious interrupt from a masked 8259 cannot pass for one.
 pub const IO_APIC_ISA_BASE: u8 = 0x30;
+/// Vectors handed out to sources that bring their own (MSI, later GSIs):
+/// past the ISA lines, below the local APIC's own (timer, error, spurious).
+pub const FREE_VECTORS: core::ops::Range<u8> = 0x40..0xF0;
 /// Handlers one vector can carry (ISA lines are rarely shared; a few is plenty).
 const HANDLERS_PER_VECTOR: usize = 4;
 const VECTORS: usize = 256;
@@ -106,6 +109,8 @@ pub enum IrqError {
     LineFull(u8),
     /// The vector is an exception's, or already carries all it can.
     VectorUnusable(u8),
+    /// Every vector for sources of their own is taken.
+    NoFreeVector,
     /// The I/O APIC cannot deliver the line.
     Unroutable(u8, RouteError),
 }
@@ -119,6 +124,7 @@ impl fmt::Display for IrqError {
                 "IRQ {irq} already has {HANDLERS_PER_VECTOR} handlers, the most it can carry"
             ),
             Self::VectorUnusable(v) => write!(f, "vector {v:#x} cannot take a handler"),
+            Self::NoFreeVector => f.write_str("no interrupt vector is free"),
             Self::Unroutable(irq, err) => write!(f, "IRQ {irq} cannot be routed: {err}"),
         }
     }
@@ -161,6 +167,26 @@ pub fn register_vector(vector: u8, handler: IrqHandler) -> Result<(), IrqError> 
         return Err(IrqError::VectorUnusable(vector));
     }
     Ok(())
+}
+
+/// Takes a vector no one uses (from [`FREE_VECTORS`]) for `handler` alone,
+/// and returns it, for a source the caller programs to raise that vector
+/// (an MSI, a GSI routed later).
+pub fn register_free_vector(handler: IrqHandler) -> Result<u8, IrqError> {
+    FREE_VECTORS
+        .clone()
+        .find(|&v| {
+            let entry = &TABLE[usize::from(v)];
+            let taken = entry
+                .claimed
+                .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok();
+            if taken {
+                entry.handlers[0].call_once(|| handler);
+            }
+            taken
+        })
+        .ok_or(IrqError::NoFreeVector)
 }
 
 /// Interrupts taken on ISA line `irq` since boot (spurious ones excluded).
@@ -206,5 +232,29 @@ pub(super) fn dispatch(vector: u8) {
         Mode::Pic if pic_vector => pic::end_of_interrupt(vector - pic::PIC1_OFFSET),
         Mode::Pic => {}
         Mode::Apic => local::end_of_interrupt(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nothing() {}
+
+    #[test]
+    fn free_vectors_are_handed_out_once_each_until_none_is_left() {
+        let first = register_free_vector(nothing).unwrap();
+        let second = register_free_vector(nothing).unwrap();
+        assert!(FREE_VECTORS.contains(&first) && FREE_VECTORS.contains(&second));
+        assert_ne!(first, second);
+        // Each is handed out once, until none is left.
+        let mut taken = alloc::vec![first, second];
+        while let Ok(v) = register_free_vector(nothing) {
+            assert!(!taken.contains(&v), "{v:#x} handed out twice");
+            taken.push(v);
+        }
+        assert_eq!(taken.len(), FREE_VECTORS.len());
+        assert_eq!(register_free_vector(nothing), Err(IrqError::NoFreeVector));
+        assert_eq!(vector_count(first), 0);
     }
 }
