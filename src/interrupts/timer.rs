@@ -240,18 +240,38 @@ const APIC_CALIBRATION_MICROS: u64 = 10_000;
 fn measure_apic_timer(lapic: &LocalApic) -> Option<u64> {
     let tsc_hz = time::tsc_hz()?;
     lapic.timer_one_shot(TIMER_VECTOR, true);
-    let span = tsc_hz / 1_000_000 * APIC_CALIBRATION_MICROS;
-    let start = read_tsc();
     lapic.start_count(u32::MAX);
+    let (tsc0, count0) = sample_count(lapic, tsc_hz);
+    let span = tsc_hz / 1_000_000 * APIC_CALIBRATION_MICROS;
     // Bounded: the TSC always advances.
-    while read_tsc().wrapping_sub(start) < span {
+    while read_tsc().wrapping_sub(tsc0) < span {
         core::hint::spin_loop();
     }
-    let counted = u64::from(u32::MAX - lapic.current_count());
-    let elapsed = read_tsc().wrapping_sub(start);
+    let (tsc1, count1) = sample_count(lapic, tsc_hz);
     lapic.start_count(0);
-    let hz = u128::from(counted) * u128::from(tsc_hz) / u128::from(elapsed.max(1));
+    let counted = u128::from(count0.saturating_sub(count1));
+    let hz = counted * u128::from(tsc_hz) / u128::from(tsc1.wrapping_sub(tsc0).max(1));
     (hz > 0).then_some(hz as u64)
+}
+
+/// The APIC timer's current count with the TSC at the moment it was read:
+/// the middle of two TSC reads around it, retried while they lie far apart
+/// (an emulator's CPU thread descheduled between them), so that a pause
+/// cannot skew the rate by a whole time slice.
+fn sample_count(lapic: &LocalApic, tsc_hz: u64) -> (u64, u32) {
+    const ATTEMPTS: u32 = 8;
+    let tight = tsc_hz / 100_000; // 10 us
+    let mut sample = (0, 0);
+    for _ in 0..ATTEMPTS {
+        let before = read_tsc();
+        let count = lapic.current_count();
+        let after = read_tsc();
+        sample = (before + (after - before) / 2, count);
+        if after - before <= tight {
+            break;
+        }
+    }
+    sample
 }
 
 /// Takes IRQ 0 for the PIT in one-shot mode (no APIC). [`ensure_ticking`]
