@@ -1,5 +1,6 @@
 //! The two 8259 PICs, remapped to vectors 32-47 (the `pic8259` crate), with
-//! only the lines the kernel handles unmasked, and recognition of the
+//! only the lines the kernel handles unmasked (none, when the APIC delivers
+//! the interrupts: then they stay masked for good), and recognition of the
 //! spurious IRQs 7 and 15.
 
 use core::sync::atomic::{AtomicU64, Ordering};
