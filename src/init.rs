@@ -61,32 +61,83 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
     crate::fs::init(boot);
     move_screen(boot, framebuffer_shown);
     acpi::init(boot);
-    if let Err(err) = interrupts::init() {
-        panic::fatal(format_args!("interrupts: {err}"));
-    }
-    if let Err(err) = start_devices() {
+    let controllers = match interrupts::init() {
+        Ok(controllers) => controllers,
+        Err(err) => panic::fatal(format_args!("interrupts: {err}")),
+    };
+    if let Err(err) = start_devices(controllers) {
         panic::fatal(format_args!("interrupts: {err}"));
     }
     info!("machine checks: {}", interrupts::machine_check::enable());
     drivers::pci::init();
-    match interrupts::timer::ensure_ticking() {
-        interrupts::timer::TickSource::Pit => {}
-        interrupts::timer::TickSource::Rtc => warn!(
-            "timer: the PIT does not tick (IRQ 0 silent); ticks come from the RTC \
+    let source = timer::ensure_ticking();
+    match source {
+        timer::TimerSource::Rtc => warn!(
+            "timer: the PIT does not tick (IRQ 0 silent); deadlines come from the RTC \
              periodic interrupt (IRQ 8, {} Hz)",
-            interrupts::timer::RTC_TIMER_HZ
+            timer::RTC_TIMER_HZ
         ),
-        interrupts::timer::TickSource::None => {
-            warn!("timer: neither the PIT nor the RTC ticks; sleep will not return")
+        timer::TimerSource::None => warn!("timer: no timer interrupts; sleep will not return"),
+        _ => {}
+    }
+    log_controllers(controllers, source);
+    boot
+}
+
+/// The boot log line naming the interrupt controller and the timer, with
+/// a warning first if the 8259s are in use for want of a usable APIC.
+fn log_controllers(controllers: interrupts::Controllers, source: timer::TimerSource) {
+    use interrupts::Controllers;
+    let timer = match source {
+        timer::TimerSource::ApicOneShot => {
+            alloc::format!("{source} at {} kHz", timer::apic_timer_hz() / 1000)
+        }
+        _ => alloc::format!("{source}"),
+    };
+    let controller = match controllers {
+        Controllers::Apic(summary) if summary.x2apic => "x2apic",
+        Controllers::Apic(_) => "xapic",
+        Controllers::PicNoMadt => "pic reason=no_madt",
+        Controllers::PicApicUnusable(_) => "pic reason=apic_unusable",
+    };
+    let io_apics = match controllers {
+        Controllers::Apic(summary) => summary.io_apics,
+        _ => 0,
+    };
+    match controllers {
+        Controllers::Apic(summary) => info!(
+            "interrupts: {} + {} IOAPIC, {timer} (invariant TSC: {})",
+            if summary.x2apic { "x2APIC" } else { "xAPIC" },
+            summary.io_apics,
+            if summary.features.invariant_tsc {
+                "yes"
+            } else {
+                "no"
+            },
+        ),
+        Controllers::PicNoMadt => {
+            warn!("interrupts: no ACPI MADT; the 8259 PICs deliver the interrupts");
+            info!("interrupts: 8259 PIC + {timer} (no MADT)");
+        }
+        Controllers::PicApicUnusable(err) => {
+            warn!("interrupts: the APIC cannot be used ({err}); the 8259 PICs deliver them");
+            info!("interrupts: 8259 PIC + {timer} (APIC unusable)");
         }
     }
-    boot
+    // For the tools (tools/kernel_output.py reads it).
+    info!(
+        "interrupt_mode: controller={controller} io_apics={io_apics} timer={}",
+        source.key()
+    );
 }
 
 /// Starts the timer, the keyboard and serial input, each on its interrupt
 /// line, then turns interrupts on.
-fn start_devices() -> Result<(), irq::IrqError> {
-    timer::init()?;
+fn start_devices(controllers: interrupts::Controllers) -> Result<(), irq::IrqError> {
+    match (controllers, interrupts::apic::local::get()) {
+        (interrupts::Controllers::Apic(_), Some(lapic)) => timer::start_apic(lapic)?,
+        _ => timer::start_pit()?,
+    };
     let keyboard = match ps2::init() {
         Ok(()) => {
             irq::register(pic::IRQ_KEYBOARD, ps2::on_interrupt)?;
@@ -109,8 +160,7 @@ fn start_devices() -> Result<(), irq::IrqError> {
     }
     interrupts::enable();
     info!(
-        "interrupts on: timer {} Hz, keyboard {}, serial {}, {} IST stacks",
-        timer::TIMER_HZ,
+        "interrupts on: keyboard {}, serial {}, {} IST stacks",
         if keyboard { "IRQ 1" } else { "absent" },
         if serial { "IRQ 4" } else { "absent" },
         gdt::IST_STACKS

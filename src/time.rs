@@ -81,11 +81,24 @@ pub fn tsc_hz() -> Option<u64> {
 
 /// Time since [`mark_boot`] (zero until the TSC is calibrated).
 pub fn since_boot() -> Duration {
+    since_boot_at(read_tsc())
+}
+
+/// The time since [`mark_boot`] at which the TSC read `tsc` (zero until
+/// the TSC is calibrated).
+pub fn since_boot_at(tsc: u64) -> Duration {
     let Some(hz) = tsc_hz() else {
         return Duration::ZERO;
     };
-    let ticks = read_tsc().saturating_sub(BOOT_TSC.load(Ordering::Relaxed));
-    ticks_to_duration(ticks, hz)
+    ticks_to_duration(tsc.saturating_sub(BOOT_TSC.load(Ordering::Relaxed)), hz)
+}
+
+/// The TSC value `nanos` nanoseconds after [`mark_boot`], if calibrated.
+pub fn tsc_at(nanos: u64) -> Option<u64> {
+    let hz = tsc_hz()?;
+    let ticks = u128::from(nanos) * u128::from(hz) / 1_000_000_000;
+    let boot = BOOT_TSC.load(Ordering::Relaxed);
+    Some(boot.saturating_add(ticks.min(u128::from(u64::MAX)) as u64))
 }
 
 /// Converts TSC ticks at `hz` to a duration without overflow.

@@ -8,6 +8,8 @@ lines of exact `key=value` pairs behind a tag:
       what `mem --raw` prints at the prompt (src/task/shell/command.rs)
   [    0.012345] INFO  boot: summary: firmware=bios usable_bytes=267255808 ...
       the boot log's summary line (src/boot/summary.rs)
+  [    0.058459] INFO  init: interrupt_mode: controller=xapic io_apics=1 timer=...
+      the interrupt controller and timer in use (src/init.rs)
 
 Keys keep their meaning; new ones may appear, so read the keys you need.
 Run this file to test the parser: python3 tools/kernel_output.py
@@ -56,6 +58,23 @@ def boot_summary(text):
     return facts(text, "summary")
 
 
+def interrupt_mode(text):
+    """The boot log's interrupt mode: controller (x2apic, xapic or pic, with
+    a reason), io_apics and timer (tsc_deadline, apic_one_shot,
+    pit_one_shot, rtc_periodic or none); None if absent."""
+    return facts(text, "interrupt_mode")
+
+
+_SLEPT = re.compile(r"slept ([0-9]+\.[0-9]+) ms by the TSC \(([0-9]+) ms asked\)")
+
+
+def slept(text):
+    """(milliseconds slept by the TSC, milliseconds asked) of the shell's
+    last `sleep` in `text`, or None."""
+    found = _SLEPT.findall(text)
+    return (float(found[-1][0]), int(found[-1][1])) if found else None
+
+
 def init_ms(text):
     """Milliseconds of kernel init, from the ready line, or None."""
     match = _READY.search(text)
@@ -87,6 +106,15 @@ def _self_test():
            "pyrite> echo mem: x=1 not pairs\n"
            "mem: x=1 not pairs\n")
     assert boot_summary(log) == {"firmware": "bios", "usable_bytes": 267255808, "memory_areas": 6}
+    modes = ("[    0.05] INFO  init: interrupt_mode: controller=pic reason=no_madt io_apics=0 "
+             "timer=pit_one_shot\n")
+    assert interrupt_mode(modes) == {"controller": "pic", "reason": "no_madt", "io_apics": 0,
+                                     "timer": "pit_one_shot"}, interrupt_mode(modes)
+    assert interrupt_mode(log) is None
+    assert boot_summary(log + modes)["firmware"] == "bios"
+    sleeps = "slept 200.512 ms by the TSC (200 ms asked)\npyrite> \nslept 1000.1 ms by the TSC (1000 ms asked)\n"
+    assert slept(sleeps) == (1000.1, 1000), slept(sleeps)
+    assert slept(log) is None
     assert mem(log)["frames_free"] == 63999, mem(log)  # the last complete line wins
     assert mem(log)["heap_design"] == "fixed_size_blocks"
     assert init_ms(log) == 19.8

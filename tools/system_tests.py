@@ -23,6 +23,7 @@ import kernel_output  # noqa: E402
 import qemu  # noqa: E402
 import systest_user  # noqa: E402
 import systest_power  # noqa: E402
+import systest_apic  # noqa: E402
 from screenshot import ppm_to_png, read_ppm  # noqa: E402
 
 ROOT = qemu.ROOT
@@ -249,7 +250,7 @@ def the_serial_console_is_a_shell_too():
         m.send_serial(b"echo over serial\r")
         assert wait_for_count(m, "over serial", 2), m.text()[-500:]
         m.send_serial(b"ticsk\x7f\x7fks\r")
-        assert wait_for_count(m, " ticks\n", 1), m.text()[-500:]
+        assert wait_for_count(m, " timer interrupts\n", 1), m.text()[-500:]
         m.send_serial(b"\x1b[A\x1b[A\r")  # history: up twice -> "echo over serial"
         assert wait_for_count(m, "over serial", 4), m.text()[-500:]
         screen = "\n".join(m.vga_text_line(row) for row in range(25))
@@ -284,11 +285,15 @@ def sleep_and_uptime_use_the_timer():
         m.type_line("sleep 1")
         assert wait_for_count(m, PROMPT, 2, timeout=30)
         took = time.monotonic() - start
-        assert "slept 101 ticks (1000 ms asked)" in m.text(), m.text()[-300:]
+        ms, asked = kernel_output.slept(m.text())
+        assert asked == 1000 and 1000 <= ms <= 1010, (ms, asked)
         assert 0.9 < took < 10, took
         m.type_line("uptime")
         assert wait_for_count(m, PROMPT, 3)
-        assert "ticks at 100 Hz)" in m.text()
+        up = re.findall(r"\nup ([0-9]+\.[0-9]{3}) s \(by the TSC; ([0-9]+) timer interrupts", m.text())
+        assert up and float(up[-1][0]) >= 1.0, m.text()[-300:]
+        # Tickless: the sleep took one timer interrupt, not 100.
+        assert int(up[-1][1]) < 20, up
 
 
 @system_test
@@ -609,7 +614,8 @@ def machine_check_is_reported_not_a_silent_reset():
 
 @system_test
 def a_pit_that_does_not_tick_is_named_and_the_rtc_keeps_time():
-    with qemu.Machine(ISO, firmware="bios", extra=("-machine", "pc,pit=off")) as m:
+    # Without ACPI the PIT would be the timer (with the APIC, it is unused).
+    with qemu.Machine(ISO, firmware="bios", extra=("-machine", "pc,pit=off", "-no-acpi")) as m:
         start = time.monotonic()
         boot_to_prompt(m)
         wall = time.monotonic() - start
@@ -628,18 +634,19 @@ def a_pit_that_does_not_tick_is_named_and_the_rtc_keeps_time():
         took = time.monotonic() - sleep_start
         assert "(1000 ms asked)" in m.text(), m.text()[-300:]
         assert 0.9 < took < 10, took
-        m.type_line("ticks")
-        assert wait_for_count(m, PROMPT, 3)
-        ticks = int(re.findall(r"\n(\d+) ticks\r?\n", m.text())[-1])
-        assert ticks >= 100, ticks
-        print(f"    TSC {mhz} MHz from the RTC, init {init_ms} ms, sleep 1 took {took:.2f} s, "
-              f"{ticks} ticks")
+        ms, _ = kernel_output.slept(m.text())
+        # The RTC's period is 1/128 s: the sleep ends within one.
+        assert 1000 <= ms <= 1000 + 1000 / 128 + 10, ms
+        assert kernel_output.interrupt_mode(log)["timer"] == "rtc_periodic", log[-800:]
+        print(f"    TSC {mhz} MHz from the RTC, init {init_ms} ms, sleep 1 took {took:.2f} s "
+              f"({ms} ms by the TSC)")
 
 
 def matrix_test(cell):
     def test():
-        seconds, usable = boot_matrix.boot_cell(cell)
-        print(f"    {cell[0]}: prompt after {seconds:.2f} s, {usable:.1f} MiB usable")
+        seconds, usable, mode, ms = boot_matrix.boot_cell(cell)
+        print(f"    {cell[0]}: prompt after {seconds:.2f} s, {usable:.1f} MiB usable, "
+              f"{mode['controller']} + {mode['timer']}, sleep 200ms took {ms} ms")
     test.__name__ = "boot_matrix_" + cell[0].replace("-", "_")
     return test
 
@@ -656,6 +663,8 @@ TESTS += systest_threads.TESTS
 
 import systest_usb  # noqa: E402
 TESTS += systest_usb.TESTS
+
+TESTS += systest_apic.TESTS
 
 
 REFERENCE = ROOT / "tests" / "reference" / "uefi-framebuffer-top.ppm"

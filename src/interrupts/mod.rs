@@ -1,5 +1,7 @@
 //! Interrupts: the GDT and TSS, the IDT with one assembly stub per vector,
-//! the CPU exceptions, the PICs, IRQ registration and the timer.
+//! the CPU exceptions, the interrupt controllers (the local and I/O APICs,
+//! or the 8259 PICs where the ACPI facts do not allow the APIC), IRQ
+//! registration and the timer.
 //!
 //! Handlers never reach up into task code: they push into driver queues and
 //! count. No device is named here: drivers' handlers are registered on
@@ -8,7 +10,9 @@
 //! interrupt it calls one registered [`ReturnHook`] (the scheduler's
 //! preemption point), again without naming its owner.
 
+pub mod apic;
 mod context;
+pub mod deadline;
 pub mod exceptions;
 pub mod gdt;
 pub mod idt;
@@ -41,10 +45,22 @@ impl fmt::Display for InterruptError {
     }
 }
 
-/// Loads the GDT, TSS and IDT and programs the PICs with every line
-/// masked. Interrupts stay off: drivers register their lines
-/// ([`irq::register`]), then [`enable`] turns interrupts on.
-pub fn init() -> Result<(), InterruptError> {
+/// Which controller delivers the interrupts, and why.
+#[derive(Debug, Clone, Copy)]
+pub enum Controllers {
+    /// The local APIC and the I/O APICs.
+    Apic(apic::Summary),
+    /// The 8259s, because there is no MADT.
+    PicNoMadt,
+    /// The 8259s, because the MADT's facts do not allow the APIC.
+    PicApicUnusable(apic::ApicError),
+}
+
+/// Loads the GDT, TSS and IDT, remaps the PICs with every line masked, and
+/// hands the interrupts to the APIC where the ACPI facts allow it (the
+/// 8259s then stay masked for good). Interrupts stay off: drivers register
+/// their lines ([`irq::register`]), then [`enable`] turns interrupts on.
+pub fn init() -> Result<Controllers, InterruptError> {
     let stacks = crate::memory::with(|mem| {
         let mut make = || {
             mem.stacks
@@ -56,8 +72,19 @@ pub fn init() -> Result<(), InterruptError> {
     .ok_or(InterruptError::NoMemory)??;
     gdt::init(stacks);
     idt::init();
+    // Remapped first in every mode: in APIC mode a masked 8259's spurious
+    // IRQ then lands on vectors 32-47, not on an exception's.
     pic::init();
-    Ok(())
+    let Some(facts) = crate::acpi::interrupt_facts() else {
+        return Ok(Controllers::PicNoMadt);
+    };
+    Ok(match apic::init(facts) {
+        Ok(summary) => {
+            irq::set_mode(irq::Mode::Apic);
+            Controllers::Apic(summary)
+        }
+        Err(err) => Controllers::PicApicUnusable(err),
+    })
 }
 
 /// Turns interrupts on.
@@ -93,8 +120,7 @@ extern "C" fn interrupt_dispatch(ctx: &mut InterruptContext) {
     let vector = ctx.vector as u8;
     match vector {
         0..=31 => exceptions::handle(ctx),
-        pic::PIC1_OFFSET..=47 => irq::dispatch(vector - pic::PIC1_OFFSET),
-        _ => pic::count_unexpected(),
+        _ => irq::dispatch(vector),
     }
     if vector >= 32
         && ctx.rflags & RFLAGS_IF != 0

@@ -1,5 +1,6 @@
 //! The two 8259 PICs, remapped to vectors 32-47 (the `pic8259` crate), with
-//! only the lines the kernel handles unmasked, and recognition of the
+//! only the lines the kernel handles unmasked (none, when the APIC delivers
+//! the interrupts: then they stay masked for good), and recognition of the
 //! spurious IRQs 7 and 15.
 
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -106,6 +107,12 @@ pub fn is_spurious(irq: u8) -> bool {
 pub fn end_of_interrupt(irq: u8) {
     // SAFETY: called at the end of a real (not spurious) IRQ's handler.
     unsafe { PICS.lock().notify_end_of_interrupt(PIC1_OFFSET + irq) };
+}
+
+/// Counts a spurious IRQ recognised elsewhere (a masked 8259's, in APIC
+/// mode, where the in-service check does not apply).
+pub fn count_spurious() {
+    SPURIOUS.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Counts an IRQ that no driver handles (it is masked, so it should not come).

@@ -32,9 +32,10 @@
 //! off is never preempted; spinlocks that interrupt handlers also take are
 //! always held with interrupts off.
 //!
-//! The timer is reached through one pair: [`on_timer`] (called from the
-//! timer interrupt) and `timer_needed_by` (the one place that says
-//! "interrupt me by instant T").
+//! The timer is reached through one pair: [`on_timer`] (called when this
+//! CPU's deadline of the tickless timer comes) and `timer::program`, which
+//! keeps that deadline at the earliest sleeper or at the end of a slice
+//! another thread waits for, and disarms it when neither exists.
 
 pub mod run_queue;
 pub mod sleep_queue;

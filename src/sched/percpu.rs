@@ -26,6 +26,7 @@ use super::sleep_queue::SleepQueue;
 use super::thread::{self, Thread};
 use super::{SpawnError, ThreadId, spawn};
 use crate::arch::without_interrupts;
+use crate::interrupts::timer::Deadline;
 use crate::memory::paging::EntryFlags;
 use crate::memory::{PAGE_SIZE, Page, regions};
 
@@ -46,6 +47,9 @@ pub(super) struct PerCpu {
     pub last_tick: AtomicU64,
     /// The scheduling state; lock with interrupts off only.
     pub sched: Mutex<CpuSched>,
+    /// This CPU's timer deadline for the scheduler: the earliest sleeper,
+    /// or the end of a slice another thread waits for.
+    pub timer: spin::Once<Deadline>,
 }
 
 /// What the scheduler keeps per CPU.
@@ -135,6 +139,7 @@ pub fn init(name: &'static str) -> Result<(), SpawnError> {
             sleepers: SleepQueue::new(),
             slice_start: crate::arch::read_tsc(),
         }),
+        timer: spin::Once::new(),
     };
     // SAFETY: `block` is a fresh, writable, page-aligned page of the
     // per-CPU region that nothing else uses, large enough (checked above).
@@ -146,7 +151,7 @@ pub fn init(name: &'static str) -> Result<(), SpawnError> {
     let idle = spawn::make_idle()?;
     let cpu = this_cpu().expect("started just above");
     without_interrupts(|| cpu.sched.lock().idle = Some(idle));
-    super::timer::hook();
+    super::timer::hook(cpu);
     log::info!(
         "scheduler: CPU {} block at {:#x} (GS base), time slice {} ms, {name} and idle threads",
         cpu.cpu,

@@ -41,9 +41,12 @@ pub fn sleep_until(deadline: Duration) {
 
 /// Adds `thread` to `cpu`'s sleepers until `deadline`. Thread context.
 pub(super) fn add_sleeper(cpu: &PerCpu, deadline: Duration, thread: Arc<Thread>) -> SleepKey {
-    let key = without_interrupts(|| cpu.sched.lock().sleepers.insert(deadline, thread));
-    super::timer::timer_needed_by(deadline);
-    key
+    without_interrupts(|| {
+        let mut sched = cpu.sched.lock();
+        let key = sched.sleepers.insert(deadline, thread);
+        super::timer::program(cpu, &sched);
+        key
+    })
 }
 
 /// Takes the entry `key` out of `cpu`'s sleepers, if the timer has not.

@@ -76,6 +76,7 @@ fn pick_next(cpu: &PerCpu) -> Option<(*mut u64, u64, Option<Frame>)> {
         Some(next) => next,
         None if still_running => {
             sched.slice_start = now;
+            super::timer::program(cpu, &sched);
             return None;
         }
         None => sched.idle.clone().expect("the idle thread exists"),
@@ -84,6 +85,7 @@ fn pick_next(cpu: &PerCpu) -> Option<(*mut u64, u64, Option<Frame>)> {
         // Woken on another CPU before it could leave: it goes on.
         prev.set_state(ThreadState::Running);
         sched.slice_start = now;
+        super::timer::program(cpu, &sched);
         return None;
     }
     let requeue = still_running && !prev.idle;
@@ -140,6 +142,8 @@ extern "C" fn sched_finish_switch() {
         // reaper sees `on_cpu` false, which happens only below.
         drop(prev);
     }
+    // A new slice began: the timer follows it (and the queue it left).
+    super::timer::program(cpu, &sched);
     drop(sched);
     // SAFETY: the table's reference keeps the thread alive until this
     // store lets the reaper take it.
@@ -163,6 +167,7 @@ pub(super) fn make_ready(thread: &Arc<Thread>, from: ThreadState, reason: WakeRe
         if sched.current.idle {
             cpu.need_resched.store(true, Ordering::Release);
         }
+        super::timer::program(cpu, &sched);
         true
     })
 }

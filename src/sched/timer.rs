@@ -1,26 +1,26 @@
-//! The scheduler's use of the timer, in one place: [`on_timer`], called
-//! from the timer interrupt, and [`timer_needed_by`], which says by when
-//! the scheduler next needs that interrupt.
-//!
-//! Today the timer is the PIT ticking at 100 Hz on IRQ 0, and the
-//! scheduler registers its own handler on that line; every tick is at most
-//! 10 ms after any deadline, so `timer_needed_by` has nothing to program.
-//! A tickless timer would arm its next deadline there instead.
+//! The scheduler's use of the timer, in one place. Each CPU claims one
+//! deadline of the tickless timer ([`crate::interrupts::timer`]) and keeps
+//! it armed for the next moment the scheduler must run ([`program`]): the
+//! earliest sleeping thread, or the end of the running thread's slice
+//! when another thread waits for the CPU. With one thread ready and no
+//! sleeper, nothing is armed, so a busy thread alone and an idle CPU take
+//! no timer interrupts.
 
 use core::sync::atomic::Ordering;
 use core::time::Duration;
 
-use super::percpu::this_cpu;
+use super::percpu::{CpuSched, PerCpu, this_cpu};
 use super::run_queue::slice_used_up;
 use super::sleep;
 use super::switch::make_ready;
 use super::thread::{ThreadState, WakeReason};
 use crate::arch::read_tsc;
-use crate::interrupts::{self, irq, pic};
+use crate::interrupts::{self, timer};
 
-/// Called on every timer interrupt: wakes the sleepers that are due, and
-/// asks for a switch if the running thread has used up its slice (or the
-/// CPU idles) while another thread is ready. Never blocks or allocates.
+/// Called from the timer interrupt when this CPU's scheduler deadline has
+/// come: wakes the sleepers that are due, and asks for a switch if the
+/// running thread has used up its slice (or the CPU idles) while another
+/// thread is ready. Never blocks or allocates.
 pub fn on_timer() {
     let Some(cpu) = this_cpu() else {
         return;
@@ -42,36 +42,49 @@ pub fn on_timer() {
     if due && !sched.run_queue.is_empty() {
         cpu.need_resched.store(true, Ordering::Release);
     }
-    let next_sleeper = sched.sleepers.next_deadline();
-    drop(sched);
-    let slice_end = now + super::TIME_SLICE;
-    timer_needed_by(next_sleeper.map_or(slice_end, |d| d.min(slice_end)));
+    program(cpu, &sched);
 }
 
-/// The time slice in TSC ticks (0, a switch every tick, if the TSC is not
-/// calibrated).
+/// The time slice in TSC ticks (0, a switch every interrupt, if the TSC is
+/// not calibrated).
 fn slice_ticks() -> u64 {
     crate::time::tsc_hz().map_or(0, |hz| {
         hz / (Duration::from_secs(1).as_nanos() / super::TIME_SLICE.as_nanos()) as u64
     })
 }
 
-/// Says the scheduler needs a timer interrupt by `deadline` (time since
-/// boot). The periodic PIT already interrupts every 10 ms, so there is
-/// nothing to arm; this is where a one-shot timer would be programmed.
-pub(super) fn timer_needed_by(deadline: Duration) {
-    let _ = deadline;
+/// Arms `cpu`'s scheduler deadline for the earliest sleeper or, when
+/// another thread waits for the CPU, the end of the current slice; with
+/// neither, disarms it. Call with `sched` (the CPU's locked state) after
+/// any change to the sleepers, the run queue or the running thread.
+pub(super) fn program(cpu: &PerCpu, sched: &CpuSched) {
+    let Some(deadline) = cpu.timer.get() else {
+        return;
+    };
+    let slice_end = (!sched.current.idle && !sched.run_queue.is_empty())
+        .then(|| crate::time::since_boot_at(sched.slice_start) + super::TIME_SLICE);
+    let next = match (sched.sleepers.next_deadline(), slice_end) {
+        (Some(sleeper), Some(slice)) => Some(sleeper.min(slice)),
+        (sleeper, slice) => sleeper.or(slice),
+    };
+    match next {
+        Some(at) if deadline.armed_at() != Some(at) => deadline.arm(at),
+        Some(_) => {}
+        None if deadline.armed_at().is_some() => deadline.disarm(),
+        None => {}
+    }
 }
 
-/// Registers [`on_timer`] on the timer line and the preemption point on
+/// Claims this CPU's timer deadline and registers the preemption point on
 /// every interrupt's return.
-pub(super) fn hook() {
-    if let Err(err) = irq::register(pic::IRQ_TIMER, timer_interrupt) {
-        log::warn!("scheduler: no timer interrupt ({err}); threads are not preempted");
+pub(super) fn hook(cpu: &PerCpu) {
+    match timer::claim_deadline(on_timer) {
+        Ok(deadline) => {
+            cpu.timer.call_once(|| deadline);
+        }
+        Err(err) => {
+            log::warn!("scheduler: no timer deadline ({err}); threads are not preempted")
+        }
     }
     interrupts::set_return_hook(super::switch::on_interrupt_return);
-}
-
-fn timer_interrupt() {
-    on_timer();
 }

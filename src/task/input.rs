@@ -11,6 +11,11 @@ use futures_util::task::AtomicWaker;
 use crate::drivers::{ps2, serial, usb};
 use crate::queue::ByteQueue;
 
+/// Woken whenever a stream hands out a byte: lets a watcher of the input
+/// queues (their drop counts) sleep while no input comes, instead of
+/// polling on a timer.
+pub static INPUT_READ: AtomicWaker = AtomicWaker::new();
+
 /// A stream of the bytes an interrupt handler queues.
 pub struct QueueStream<const N: usize> {
     queue: &'static ByteQueue<N>,
@@ -22,6 +27,7 @@ impl<const N: usize> Stream for QueueStream<N> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u8>> {
         if let Some(byte) = self.queue.pop() {
+            INPUT_READ.wake();
             return Poll::Ready(Some(byte));
         }
         // Register, then look again: a byte queued in between is not lost.
@@ -29,6 +35,7 @@ impl<const N: usize> Stream for QueueStream<N> {
         match self.queue.pop() {
             Some(byte) => {
                 self.waker.take();
+                INPUT_READ.wake();
                 Poll::Ready(Some(byte))
             }
             None => Poll::Pending,

@@ -1,10 +1,11 @@
 //! Timer futures: [`sleep`], [`sleep_until`] and [`Interval`].
 //!
-//! Sleepers wait in a map ordered by deadline. The timer interrupt only
-//! compares the tick count with the earliest deadline and, once it has
-//! come, wakes the timer task ([`run_timers`]), which wakes the sleepers
-//! whose time has come. Sleeping tasks cost nothing while they sleep; the
-//! interrupt never touches the map (no lock, no allocation there).
+//! Sleepers wait in a map ordered by deadline (time since boot). The
+//! earliest is armed on a timer deadline slot ([`timer::Deadline`]); when
+//! it comes, the timer interrupt wakes the timer task ([`run_timers`]),
+//! which wakes the sleepers whose time has come. Sleeping tasks cost
+//! nothing while they sleep, and with no sleeper the timer is disarmed;
+//! the interrupt never touches the map (no lock, no allocation there).
 //!
 //! A [`Sleep`] dropped before it fires (a cancelled command, a race lost)
 //! takes its entry out of the map, so no waker of a task that may be gone
@@ -17,34 +18,48 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::{Context, Poll, Waker};
 use core::time::Duration;
 
-use spin::Mutex;
+use futures_util::task::AtomicWaker;
+use spin::{Mutex, Once};
 
-use crate::interrupts::timer::{self, DEADLINE_WAKER, TIMER_HZ};
+use crate::interrupts::timer::{self, Deadline};
+
+/// Woken from the timer interrupt when the earliest sleeper's time has come.
+static DEADLINE_WAKER: AtomicWaker = AtomicWaker::new();
+
+/// The deadline slot the sleepers use (none if every slot was taken: then
+/// sleeps end only when something else wakes the timer task).
+fn deadline() -> Option<&'static Deadline> {
+    static DEADLINE: Once<Option<Deadline>> = Once::new();
+    DEADLINE
+        .call_once(|| timer::claim_deadline(|| DEADLINE_WAKER.wake()).ok())
+        .as_ref()
+}
 
 /// A sleeper's place in the map: its deadline, then a number that makes
 /// sleepers with the same deadline distinct (and keeps them in the order
 /// they started sleeping).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct SleeperKey {
-    deadline: u64,
+    deadline: Duration,
     serial: u64,
 }
 
 /// Sleepers by earliest deadline. Only task code touches it.
 static SLEEPERS: Mutex<BTreeMap<SleeperKey, Waker>> = Mutex::new(BTreeMap::new());
 
-/// Tells the interrupt the earliest deadline in `sleepers`. An empty map
-/// gives back its last node, so that a burst of sleepers leaves nothing
-/// allocated behind it.
+/// Arms the timer for the earliest deadline in `sleepers`, or disarms it.
+/// An empty map gives back its last node, so that a burst of sleepers
+/// leaves nothing allocated behind it.
 fn publish_next(sleepers: &mut BTreeMap<SleeperKey, Waker>) {
     if sleepers.is_empty() {
         *sleepers = BTreeMap::new();
     }
-    timer::set_next_deadline(
-        sleepers
-            .first_key_value()
-            .map_or(u64::MAX, |(k, _)| k.deadline),
-    );
+    let Some(slot) = deadline() else { return };
+    match sleepers.first_key_value() {
+        Some((key, _)) if slot.armed_at() != Some(key.deadline) => slot.arm(key.deadline),
+        Some(_) => {}
+        None => slot.disarm(),
+    }
 }
 
 /// How many sleepers wait for their deadline.
@@ -52,15 +67,10 @@ pub fn sleeper_count() -> usize {
     SLEEPERS.lock().len()
 }
 
-/// Ticks to wait so that at least `duration` passes (rounded up).
-pub fn ticks_for(duration: Duration) -> u64 {
-    let tick_nanos = 1_000_000_000 / u128::from(TIMER_HZ);
-    duration.as_nanos().div_ceil(tick_nanos) as u64
-}
-
-/// A future that completes at a tick. Dropping it before then cancels it.
+/// A future that completes at a time since boot. Dropping it before then
+/// cancels it.
 pub struct Sleep {
-    deadline: u64,
+    deadline: Duration,
     /// Its entry in [`SLEEPERS`], once polled and until woken or dropped.
     registered: Option<SleeperKey>,
 }
@@ -101,20 +111,16 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if timer::ticks() >= self.deadline {
+        if timer::now() >= self.deadline {
             return Poll::Ready(());
         }
-        let first = self.registered.is_none();
         if !self.register(cx.waker()) {
-            // Taken by the timer task: its tick has come (the check above
+            // Taken by the timer task: its time has come (the check above
             // raced with the interrupt).
             return Poll::Ready(());
         }
-        // A tick between the check above and the publication saw the old
-        // deadline: look again rather than wait a tick more.
-        if first && timer::ticks() >= self.deadline {
-            return Poll::Ready(());
-        }
+        // A deadline that passed meanwhile is armed in the past, which
+        // fires at once: the timer task wakes this task.
         Poll::Pending
     }
 }
@@ -131,33 +137,31 @@ impl Drop for Sleep {
     }
 }
 
-/// Completes at tick `deadline` (see [`timer::ticks`]).
-pub fn sleep_until(deadline: u64) -> Sleep {
+/// Completes at `deadline`, a time since boot (see [`timer::now`]).
+pub fn sleep_until(deadline: Duration) -> Sleep {
     Sleep {
         deadline,
         registered: None,
     }
 }
 
-/// Completes once at least `duration` has passed: the current tick is
-/// already partly over, so one more tick is counted.
+/// Completes once at least `duration` has passed.
 pub fn sleep(duration: Duration) -> Sleep {
-    let ticks = ticks_for(duration);
-    sleep_until(timer::ticks() + ticks + u64::from(ticks > 0))
+    sleep_until(timer::now() + duration)
 }
 
 /// Completes every `period`, without drift: each deadline follows the last.
 pub struct Interval {
-    next: u64,
-    period: u64,
+    next: Duration,
+    period: Duration,
 }
 
 impl Interval {
     /// The first tick completes one period from now.
     pub fn new(period: Duration) -> Self {
-        let period = ticks_for(period).max(1);
+        let period = period.max(Duration::from_nanos(1));
         Self {
-            next: timer::ticks() + period,
+            next: timer::now() + period,
             period,
         }
     }
@@ -170,7 +174,7 @@ impl Interval {
 }
 
 /// Takes out the earliest sleeper if its deadline is `now` or before.
-fn pop_due(now: u64) -> Option<Waker> {
+fn pop_due(now: Duration) -> Option<Waker> {
     let mut sleepers = SLEEPERS.lock();
     let (key, _) = sleepers.first_key_value()?;
     if key.deadline > now {
@@ -186,7 +190,7 @@ pub async fn run_timers() {
             // Register first, then check: a deadline passing in between
             // wakes the registered waker, so none is lost.
             DEADLINE_WAKER.register(cx.waker());
-            let now = timer::ticks();
+            let now = timer::now();
             let mut woke = false;
             // One at a time, and woken outside the lock: a waker may do
             // anything, even drop a Sleep.
@@ -204,16 +208,6 @@ pub async fn run_timers() {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_round_up_to_ticks() {
-        let tick = Duration::from_nanos(1_000_000_000 / u64::from(TIMER_HZ));
-        assert_eq!(ticks_for(Duration::ZERO), 0);
-        assert_eq!(ticks_for(Duration::from_nanos(1)), 1);
-        assert_eq!(ticks_for(tick), 1);
-        assert_eq!(ticks_for(tick + Duration::from_nanos(1)), 2);
-        assert_eq!(ticks_for(Duration::from_secs(1)), u64::from(TIMER_HZ));
-    }
 
     /// Counts its wakes.
     struct CountWakes(std::sync::atomic::AtomicUsize);
@@ -235,8 +229,8 @@ mod tests {
             Waker::from(Arc::clone(&first)),
             Waker::from(Arc::clone(&second)),
         );
-        // The host's tick count stays 0: these never fire.
-        let mut sleep = alloc::boxed::Box::pin(sleep_until(1_000));
+        // The host's clock stays at 0: this never fires.
+        let mut sleep = alloc::boxed::Box::pin(sleep_until(Duration::from_secs(1_000)));
         assert!(
             sleep
                 .as_mut()

@@ -115,7 +115,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp {
         name: "ticks",
         args: "",
-        about: "timer ticks since boot",
+        about: "timer interrupts since boot (one per deadline, none when idle)",
     },
     CommandHelp {
         name: "irq",

@@ -20,10 +20,10 @@ use self::foreground::{KeySource, Outcome, TYPE_AHEAD, TypeAhead};
 use self::keys::{Key, SerialKeys};
 use super::executor;
 use super::input;
-use super::timer::{self as task_timer, Interval};
+use super::timer as task_timer;
 use crate::drivers::keyboard::KeyDecoder;
 use crate::drivers::{pci, ps2, serial, usb};
-use crate::interrupts::{pic, timer};
+use crate::interrupts::{apic, irq, pic, timer};
 use crate::memory::{self, heap};
 use crate::{acpi, arch, console, print, println};
 
@@ -143,13 +143,13 @@ async fn run_command(command: Command<'_>) {
         Command::Echo(text) => println!("{text}"),
         Command::Clear => console::clear(),
         Command::Uptime => {
-            let up = timer::uptime();
+            let up = timer::now();
             println!(
-                "up {}.{:02} s ({} ticks at {} Hz)",
+                "up {}.{:03} s (by the TSC; {} timer interrupts, {})",
                 up.as_secs(),
-                up.subsec_millis() / 10,
-                timer::ticks(),
-                timer::TIMER_HZ
+                up.subsec_millis(),
+                timer::interrupt_count(),
+                timer::source()
             );
         }
         Command::Mem(view) => print_memory(view),
@@ -157,14 +157,16 @@ async fn run_command(command: Command<'_>) {
         Command::Ps => threads::ps(),
         Command::Spin => threads::spin(),
         Command::Kill(id) => threads::kill(id),
-        Command::Ticks => println!("{} ticks", timer::ticks()),
+        Command::Ticks => println!("{} timer interrupts", timer::interrupt_count()),
         Command::Irq => print_interrupts(),
         Command::Sleep(duration) => {
-            let start = timer::ticks();
+            let start = timer::now();
             task_timer::sleep(duration).await;
+            let slept = timer::now() - start;
             println!(
-                "slept {} ticks ({} ms asked)",
-                timer::ticks() - start,
+                "slept {}.{:03} ms by the TSC ({} ms asked)",
+                slept.as_millis(),
+                slept.subsec_micros() % 1000,
                 duration.as_millis()
             );
         }
@@ -273,7 +275,20 @@ fn print_tasks() {
 }
 
 fn print_interrupts() {
-    println!("timer: {} ticks at {} Hz", timer::ticks(), timer::TIMER_HZ);
+    println!(
+        "controller: {}; timer: {}, {} interrupts ({} with nothing due)",
+        irq::mode(),
+        timer::source(),
+        timer::interrupt_count(),
+        timer::idle_interrupt_count()
+    );
+    if irq::mode() == irq::Mode::Apic {
+        println!(
+            "APIC: {} errors, {} spurious",
+            apic::local::error_count(),
+            apic::local::spurious_count()
+        );
+    }
     println!(
         "keyboard: {} scancodes dropped (queue of {})",
         ps2::SCANCODES.dropped(),
@@ -300,12 +315,14 @@ fn print_interrupts() {
     );
 }
 
-/// Reports input dropped because a queue was full, once a second.
+/// Reports input dropped because a queue was full, at most once a second
+/// and only while input is being read (drops happen only then): an idle
+/// machine sets no timer for it.
 pub async fn watch_input_drops() {
-    let mut interval = Interval::new(core::time::Duration::from_secs(1));
     let (mut keyboard, mut usb_keys, mut serial_in) = (0, 0, 0);
     loop {
-        interval.tick().await;
+        input_read().await;
+        task_timer::sleep(core::time::Duration::from_secs(1)).await;
         let (k, s) = (ps2::SCANCODES.dropped(), serial::INPUT.dropped());
         let u = usb::hid::SCANCODES.dropped();
         if k != keyboard {
@@ -328,4 +345,18 @@ pub async fn watch_input_drops() {
         }
         (keyboard, usb_keys, serial_in) = (k, u, s);
     }
+}
+
+/// Completes once an input stream has handed out a byte since the call.
+async fn input_read() {
+    let mut registered = false;
+    core::future::poll_fn(|cx| {
+        if registered {
+            return core::task::Poll::Ready(());
+        }
+        super::input::INPUT_READ.register(cx.waker());
+        registered = true;
+        core::task::Poll::Pending
+    })
+    .await;
 }
