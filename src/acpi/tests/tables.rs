@@ -233,3 +233,52 @@ fn an_ssdt_with_a_bogus_length_is_skipped() {
     let reading = read(HostMemory, tables.root()).unwrap();
     assert_eq!(reading.s5, Err(S5Failure::Aml(S5Error::NotFound)));
 }
+
+#[test]
+fn a_root_table_shorter_than_its_header_is_refused() {
+    let mut tables = Tables::new(vec![q35_like(0)], dsdt());
+    // The buffer stays whole (the crate reads a full header); the length
+    // field says 20 and the checksum over those 20 bytes holds.
+    tables.xsdt[4..8].copy_from_slice(&20u32.to_le_bytes());
+    fix_checksum(&mut tables.xsdt[..20]);
+    assert_eq!(
+        read(HostMemory, tables.root()).err(),
+        Some(TableError::Root(Signature::XSDT, Problem::TooShort))
+    );
+}
+
+/// Maps headers, refuses anything larger with zeros (as the kernel's
+/// handler does for memory it will not map).
+#[derive(Clone, Debug)]
+struct HeadersOnly;
+
+impl AcpiHandler for HeadersOnly {
+    unsafe fn map_physical_region<T>(
+        &self,
+        address: usize,
+        size: usize,
+    ) -> PhysicalMapping<Self, T> {
+        let at = if size <= crate::acpi::tables::HEADER_LEN {
+            address as *mut T
+        } else {
+            Box::leak(vec![0u8; size].into_boxed_slice())
+                .as_mut_ptr()
+                .cast()
+        };
+        // SAFETY: a live test buffer, or a leaked zeroed one of `size` bytes.
+        unsafe { PhysicalMapping::new(address, NonNull::new(at).unwrap(), size, size, HeadersOnly) }
+    }
+
+    fn unmap_physical_region<T>(_region: &PhysicalMapping<Self, T>) {}
+}
+
+#[test]
+fn a_root_table_that_cannot_be_mapped_whole_lists_nothing() {
+    let tables = Tables::new(vec![q35_like(0), qemu_like_madt()], dsdt());
+    assert_eq!(
+        crate::acpi::tables::listed(&HeadersOnly, tables.root()),
+        Vec::<u64>::new()
+    );
+    let listed = crate::acpi::tables::listed(&HostMemory, tables.root());
+    assert_eq!(listed.len(), 2);
+}
