@@ -49,6 +49,8 @@ pub enum Problem {
     Header,
     /// Too short for what it must hold.
     TooShort,
+    /// Registers it describes lie in this address space, not memory.
+    AddressSpace(u8),
     /// Some other fault the `acpi` crate found.
     Other,
 }
@@ -59,6 +61,9 @@ impl fmt::Display for TableError {
             Problem::Checksum(at) => write!(f, "checksum error (table at {at:#x})"),
             Problem::Header => f.write_str("invalid header"),
             Problem::TooShort => f.write_str("too short"),
+            Problem::AddressSpace(n) => {
+                write!(f, "its registers lie in address space {n}, not memory")
+            }
             Problem::Other => f.write_str("malformed"),
         };
         match self {

@@ -348,3 +348,20 @@ fn a_mapping_reaches_the_end_of_its_last_page() {
     assert_eq!(mapped_pages(0x1000, 0x1000), 0x1000..0x2000);
     assert!(mapped_pages(0x1ff0, 0).is_empty());
 }
+
+#[test]
+fn hpet_registers_outside_memory_are_named() {
+    let mut body = [0u8; 20];
+    body[4] = 1; // the base address's space: system I/O
+    body[8..16].copy_from_slice(&0x1000u64.to_le_bytes());
+    let tables = Tables::new(vec![q35_like(0), sdt(b"HPET", 1, &body)], dsdt());
+    let reading = read(HostMemory, tables.root()).unwrap();
+    let err = TableError::Bad(Signature::HPET, Problem::AddressSpace(1));
+    assert_eq!(reading.hpet, Err(err));
+    assert!(format!("{err}").contains("address space 1"));
+    // In memory space it is read.
+    body[4] = 0;
+    let tables = Tables::new(vec![q35_like(0), sdt(b"HPET", 1, &body)], dsdt());
+    let reading = read(HostMemory, tables.root()).unwrap();
+    assert_eq!(reading.hpet.map(|h| h.address), Ok(0x1000));
+}
