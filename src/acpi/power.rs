@@ -133,23 +133,20 @@ impl PowerOff {
     /// between the writes. Returns only if the machine still runs after a
     /// bounded wait (with interrupts on again).
     pub fn power_off(self) -> ShutdownError {
-        let a = sleep_value(self.pm1a.read_u16(), self.sleep.a);
-        let b = self
-            .pm1b
-            .as_ref()
-            .map(|r| (r, sleep_value(r.read_u16(), self.sleep.b)));
+        let a = self.pm1a.read_u16();
+        let b = self.pm1b.as_ref().map(Reachable::read_u16);
         without_interrupts(|| {
-            // SAFETY: each value keeps every bit of its register as read
-            // but the sleep fields, set to the \_S5 values: the write the
-            // specification asks for to enter S5 (ACPI 6.5 section 16.1.7).
-            unsafe {
-                self.pm1a.write_u16(a);
-                if let Some((r, b)) = b {
-                    r.write_u16(b);
-                }
-                self.pm1a.write_u16(a | SLP_EN);
-                if let Some((r, b)) = b {
-                    r.write_u16(b | SLP_EN);
+            for (block, value) in sleep_writes(a, b, self.sleep) {
+                let register = match block {
+                    Block::A => Some(&self.pm1a),
+                    Block::B => self.pm1b.as_ref(),
+                };
+                if let Some(register) = register {
+                    // SAFETY: each value keeps every bit of its register as
+                    // read but the sleep fields, set to the \_S5 values:
+                    // the writes the specification asks for to enter S5
+                    // (ACPI 6.5 section 16.1.7).
+                    unsafe { register.write_u16(value) };
                 }
             }
         });
@@ -158,6 +155,31 @@ impl PowerOff {
             switched_to_acpi_mode: self.switched_to_acpi_mode,
         }
     }
+}
+
+/// A PM1 control block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    /// PM1a, which every machine with PM1 control has.
+    A,
+    /// PM1b, which some have too.
+    B,
+}
+
+/// The writes that enter S5, in order, given PM1a control (and PM1b's if
+/// there is one) as read: SLP_TYP to each block, then SLP_TYP | SLP_EN to
+/// each, the order ACPICA keeps (a machine may sleep at the first SLP_EN,
+/// so both sleep types must be in place by then).
+pub fn sleep_writes(
+    a: u16,
+    b: Option<u16>,
+    sleep: SleepTypes,
+) -> impl Iterator<Item = (Block, u16)> {
+    let a = (Block::A, sleep_value(a, sleep.a));
+    let b = b.map(|b| (Block::B, sleep_value(b, sleep.b)));
+    let typ = core::iter::once(a).chain(b);
+    typ.clone()
+        .chain(typ.map(|(block, value)| (block, value | SLP_EN)))
 }
 
 /// PM1 control `current` with SLP_TYP set to `typ` and SLP_EN clear (the
