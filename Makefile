@@ -56,7 +56,8 @@ PROGRAMS := build/user-programs
 programs:
 	$(SETUP)
 	@mkdir -p build
-	tools/user-programs > $(PROGRAMS)
+	tools/user-programs > $(PROGRAMS).new
+	mv $(PROGRAMS).new $(PROGRAMS)
 
 iso: kernel programs
 	BOOT_MODULES="$$(cat $(PROGRAMS))" tools/mkiso $(KERNEL) $(ISO)

@@ -6,7 +6,7 @@
 use pyrite::boot_info;
 use pyrite::memory::paging::{EntryFlags, MapError, UnmapError};
 use pyrite::memory::regions::{self, REGIONS, boot_data_address, kernel_address};
-use pyrite::memory::{self, Frame, FrameAllocator, Page, audit};
+use pyrite::memory::{self, DeviceMapError, Frame, FrameAllocator, Page, PhysRange, audit};
 use x86_64::{PhysAddr, VirtAddr};
 
 pyrite::test_kernel!(
@@ -26,6 +26,7 @@ pyrite::test_kernel!(
     recursive_region_cannot_be_mapped,
     stacks_have_guard_pages,
     exhausting_frames_returns_none_and_recovers,
+    a_failed_device_map_spoils_no_later_one,
 );
 
 /// A page in a virtual range the kernel does not use: a higher-half P4
@@ -418,4 +419,54 @@ fn exhausting_frames_returns_none_and_recovers() {
     })
     .unwrap();
     pyrite::println!("  (the kernel still runs after running out of frames)");
+}
+
+/// The VGA text buffer's first `pages` frames: device memory, never handed
+/// out by the frame allocator.
+fn text_buffer(pages: u64) -> PhysRange {
+    PhysRange::new(
+        PhysAddr::new(0xb8000),
+        PhysAddr::new(0xb8000 + pages * 4096),
+    )
+}
+
+fn a_failed_device_map_spoils_no_later_one() {
+    // SAFETY: the text buffer is device memory (see `text_buffer`).
+    let at = unsafe { memory::map_device(text_buffer(1)) }.unwrap();
+    // The next request starts after this page and its unmapped guard; its
+    // second page is taken by hand so that request fails part way.
+    let next = Page::containing(at) + 2;
+    let blocker = next + 1;
+    let frame = Frame::containing(text_buffer(1).start);
+    memory::with(|mem| {
+        // SAFETY: a device frame, mapped read-only at a free MMIO page.
+        unsafe {
+            mem.tables
+                .map_to(blocker, frame, EntryFlags::NO_EXECUTE, &mut mem.frames)
+        }
+        .unwrap()
+        .flush();
+    })
+    .unwrap();
+    // SAFETY: as above.
+    let failed = unsafe { memory::map_device(text_buffer(2)) };
+    assert_eq!(
+        failed,
+        Err(DeviceMapError::Map(MapError::PageAlreadyMapped(frame)))
+    );
+    // Its first page was unmapped again.
+    memory::with(|mem| assert_eq!(mem.tables.translate_page(next), None)).unwrap();
+    // SAFETY: as above.
+    let later = unsafe { memory::map_device(text_buffer(2)) }.expect("a later map works");
+    assert!(Page::containing(later) > blocker);
+    memory::with(|mem| {
+        let (_, flush) = mem.tables.unmap(blocker).unwrap();
+        flush.flush();
+    })
+    .unwrap();
+    // SAFETY: nothing uses these mappings any more.
+    unsafe {
+        memory::unmap_device(at, text_buffer(1));
+        memory::unmap_device(later, text_buffer(2));
+    }
 }

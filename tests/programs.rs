@@ -2,7 +2,8 @@
 //! them as the ISO carries them) and loads /bin/hello from the file tree
 //! into fresh address spaces: segments with their permissions, file bytes
 //! in place, bss zeroed, the stack and its System V contents, and every
-//! frame back when the space is dropped or a load fails.
+//! frame back when the space is dropped or a load fails; and a hand-built
+//! program whose segment starts part way into a page.
 #![no_std]
 #![no_main]
 
@@ -25,6 +26,7 @@ pyrite::test_kernel!(
     every_program_loads,
     hello_is_mapped_with_its_permissions,
     file_bytes_are_in_place_and_bss_is_zero,
+    bytes_around_an_unaligned_segment_are_zero,
     the_stack_holds_argc_argv_envp_and_auxv,
     dropping_the_space_returns_every_frame,
     bad_programs_are_errors_that_leak_nothing,
@@ -177,13 +179,6 @@ fn file_bytes_are_in_place_and_bss_is_zero() {
             segment.vaddr
         );
         bss_bytes += segment.memsz - segment.filesz;
-        // The page before the segment's first byte, in its first page, is zero too.
-        let head = segment.vaddr % PAGE_SIZE;
-        assert!(
-            read(&image.space, segment.vaddr - head, head)
-                .iter()
-                .all(|&b| b == 0)
-        );
     }
     assert!(
         bss_bytes > PAGE_SIZE,
@@ -326,4 +321,60 @@ fn running_out_of_memory_is_an_error_that_leaks_nothing() {
         .unwrap();
     }
     assert_eq!(free_frames(), before);
+}
+
+/// Where the one segment of [`unaligned_program`] starts, in the file and
+/// in memory: not at a page boundary.
+const UNALIGNED_AT: u64 = 0x100;
+const UNALIGNED_VADDR: u64 = 0x40_1000 + UNALIGNED_AT;
+const UNALIGNED_LEN: u64 = 0x20;
+
+/// A program of one executable segment that starts part way into its page,
+/// after file bytes that are not zero (the ELF header, then 0xAA filler):
+/// a loader that copied whole pages from the file would bring those along.
+fn unaligned_program() -> Vec<u8> {
+    let mut file = vec![0xAAu8; (UNALIGNED_AT + UNALIGNED_LEN) as usize];
+    let mut put = |at: usize, bytes: &[u8]| file[at..at + bytes.len()].copy_from_slice(bytes);
+    put(0, b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0");
+    put(16, &2u16.to_le_bytes()); // an executable
+    put(18, &62u16.to_le_bytes()); // x86-64
+    put(20, &1u32.to_le_bytes());
+    put(24, &UNALIGNED_VADDR.to_le_bytes()); // entry
+    put(32, &64u64.to_le_bytes()); // program headers
+    put(40, &0u64.to_le_bytes()); // no sections
+    put(48, &0u32.to_le_bytes());
+    put(52, &64u16.to_le_bytes());
+    put(54, &56u16.to_le_bytes());
+    put(56, &1u16.to_le_bytes());
+    put(58, &64u16.to_le_bytes());
+    put(60, &0u32.to_le_bytes());
+    put(64, &1u32.to_le_bytes()); // PT_LOAD
+    put(68, &5u32.to_le_bytes()); // read, execute
+    put(72, &UNALIGNED_AT.to_le_bytes());
+    put(80, &UNALIGNED_VADDR.to_le_bytes());
+    put(88, &UNALIGNED_VADDR.to_le_bytes());
+    put(96, &UNALIGNED_LEN.to_le_bytes());
+    put(104, &UNALIGNED_LEN.to_le_bytes());
+    put(112, &PAGE_SIZE.to_le_bytes());
+    // The segment's bytes: hlt, then filler it never reaches.
+    file[UNALIGNED_AT as usize] = 0xf4;
+    file
+}
+
+fn bytes_around_an_unaligned_segment_are_zero() {
+    let file = unaligned_program();
+    let image = process::load_image(&file, ARGV, ENVP, [7; 16]).unwrap();
+    let page = UNALIGNED_VADDR - UNALIGNED_VADDR % PAGE_SIZE;
+    let end = UNALIGNED_VADDR + UNALIGNED_LEN;
+    assert_eq!(
+        read(&image.space, UNALIGNED_VADDR, UNALIGNED_LEN),
+        &file[UNALIGNED_AT as usize..]
+    );
+    let before = read(&image.space, page, UNALIGNED_AT);
+    assert!(
+        before.iter().all(|&b| b == 0),
+        "before the segment: {before:x?}"
+    );
+    let after = read(&image.space, end, page + PAGE_SIZE - end);
+    assert!(after.iter().all(|&b| b == 0), "after the segment");
 }

@@ -91,7 +91,11 @@ def ls_lists_the_programs_and_cat_shows_text():
 def bad_module_names_are_reported_in_the_boot_log():
     """Modules named twice, with an empty component, or with words after the
     name: each gets a warning with its reason; the rest are still files."""
-    workdir = Path(tempfile.mkdtemp(prefix="pyrite-mods-"))
+    with tempfile.TemporaryDirectory(prefix="pyrite-mods-") as tmp:
+        reported_with_modules_in(Path(tmp))
+
+
+def reported_with_modules_in(workdir):
     one = workdir / "one"
     one.write_text("first\n")
     two = workdir / "two"

@@ -7,6 +7,8 @@
 
 use core::fmt;
 
+use log::warn;
+
 use super::bytes::{le_u16, le_u32, le_u64};
 
 // Field offsets (ACPI 6.5 table 5.9).
@@ -119,7 +121,7 @@ pub fn parse(table: &[u8]) -> Result<PowerFacts, TooShort> {
     let smi = le_u32(table, SMI_CMD);
     let enable = table[ACPI_ENABLE];
     let reset = has(RESET_VALUE + 1)
-        .then(|| gas(table, RESET_REG))
+        .then(|| reset_gas(table))
         .flatten()
         .map(|register| ResetRegister {
             register,
@@ -149,6 +151,23 @@ fn control_block(table: &[u8], extended: usize, legacy: usize) -> Option<Registe
     }
     let port = le_u32(table, legacy);
     (port != 0 && port <= u32::from(u16::MAX)).then_some(Register::Io(port as u16))
+}
+
+/// The reset register's Generic Address Structure; one in a space this
+/// kernel cannot write (PCI configuration space among them) is logged and
+/// left out, so the reset goes on to the 8042.
+fn reset_gas(table: &[u8]) -> Option<Register> {
+    let register = gas(table, RESET_REG);
+    let space = table[RESET_REG];
+    if register.is_none() && le_u64(table, RESET_REG + 4) != 0 {
+        let name = if space == 2 {
+            "PCI configuration space"
+        } else {
+            "an unsupported space"
+        };
+        warn!("the FADT reset register is in address space {space} ({name}): not used");
+    }
+    register
 }
 
 /// A Generic Address Structure in system memory or I/O space with a

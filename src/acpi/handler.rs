@@ -7,15 +7,20 @@
 //! map calls ACPI reclaimable, ACPI NVS or reserved; a table that claims to
 //! lie in usable RAM is refused here (with a warning), and the crate gets a
 //! zeroed stand-in instead, which it reads as "no table here".
+//!
+//! Tables are mapped read-only; registers (see [`map_firmware`]) uncached.
 
+use alloc::boxed::Box;
 use core::mem::size_of;
+use core::ops::Range;
 use core::ptr::NonNull;
 
 use acpi::{AcpiHandler, PhysicalMapping};
 use log::warn;
 use x86_64::PhysAddr;
 
-use crate::memory::{self, MemoryKind, MemoryRegion, PAGE_SIZE, PhysRange};
+use crate::memory::paging::EntryFlags;
+use crate::memory::{self, MemoryKind, MemoryRegion, PAGE_SIZE, PhysRange, regions};
 
 /// The largest structure the crate maps (its FADT type, 276 bytes) fits in
 /// this many bytes with room to spare.
@@ -26,10 +31,10 @@ const STAND_IN_LEN: usize = 1024;
 /// corrupt length asked for gigabytes.
 const MAX_MAP_LEN: u64 = 16 << 20;
 
-/// What a refused request gets: zeros, whose signature matches no table.
-#[repr(C, align(8))]
-struct StandIn([u8; STAND_IN_LEN]);
-static STAND_IN: StandIn = StandIn([0; STAND_IN_LEN]);
+/// A stand-in is made of these, so it is aligned for any of the crate's
+/// structures.
+type StandInWord = u64;
+const STAND_IN_WORDS: usize = STAND_IN_LEN / size_of::<StandInWord>();
 
 /// Why a range of table memory was not mapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,10 +79,11 @@ pub fn in_usable_ram(regions: &[MemoryRegion], range: PhysRange) -> bool {
 }
 
 /// Maps firmware memory (tables, registers) that the memory map does not
-/// call usable, and returns its address.
+/// call usable, with page flags `flags`, and returns its address.
 pub fn map_firmware(
     regions: &[MemoryRegion],
     range: PhysRange,
+    flags: EntryFlags,
 ) -> Result<NonNull<u8>, RefusalReason> {
     if in_usable_ram(regions, range) {
         return Err(RefusalReason::UsableRam);
@@ -85,8 +91,37 @@ pub fn map_firmware(
     // SAFETY: the range overlaps no usable area of the memory map, and the
     // frame allocator hands out only frames that overlap nothing else: no
     // frame of this range is RAM it may give away.
-    let at = unsafe { memory::map_device(range) }.map_err(RefusalReason::Map)?;
+    let at = unsafe { memory::map_device_with(range, flags) }.map_err(RefusalReason::Map)?;
     NonNull::new(at.as_mut_ptr::<u8>()).ok_or(RefusalReason::BadRange)
+}
+
+/// How many bytes a mapping of `size` bytes at `address` holds from
+/// `address` on: through the end of the last page it touches.
+pub fn mapped_length(address: u64, size: u64) -> u64 {
+    let offset = address % PAGE_SIZE;
+    (offset + size).div_ceil(PAGE_SIZE) * PAGE_SIZE - offset
+}
+
+/// The page-aligned addresses of the pages `mapped_length` bytes from
+/// `start` cover: what to unmap for a mapping the crate hands back, whose
+/// `region_length` may be smaller than what was mapped (it reuses a
+/// header's mapping for a table that fits in it, even one shorter than the
+/// header).
+pub fn mapped_pages(start: u64, mapped_length: u64) -> Range<u64> {
+    let first = start - start % PAGE_SIZE;
+    if mapped_length == 0 {
+        return first..first;
+    }
+    first..(start + mapped_length).div_ceil(PAGE_SIZE) * PAGE_SIZE
+}
+
+/// The pages to unmap for a mapping the crate hands back: all it holds
+/// (`mapped_length` from its start), whatever its `region_length` says.
+pub fn unmap_extent<H: AcpiHandler, T>(region: &PhysicalMapping<H, T>) -> Range<u64> {
+    mapped_pages(
+        region.virtual_start().as_ptr() as u64,
+        region.mapped_length() as u64,
+    )
 }
 
 /// The `acpi` crate's view of the kernel's memory code.
@@ -104,20 +139,20 @@ impl AcpiHandler for KernelHandler {
     ) -> PhysicalMapping<Self, T> {
         let mapped = phys_range(physical_address as u64, size as u64)
             .ok_or(RefusalReason::BadRange)
-            .and_then(|range| map_firmware(self.regions, range));
+            .and_then(|range| map_firmware(self.regions, range, memory::READ_ONLY_FLAGS));
         match mapped {
             Ok(at) => {
-                let offset = physical_address as u64 % PAGE_SIZE;
-                let mapped_length = (offset + size as u64).div_ceil(PAGE_SIZE) * PAGE_SIZE;
+                let mapped_length = mapped_length(physical_address as u64, size as u64);
                 // SAFETY: `size` bytes at `physical_address` are mapped at
-                // `at` until unmap_physical_region; the memory map says they
-                // are firmware memory, not RAM the kernel hands out.
+                // `at` (through the end of their last page) until
+                // unmap_physical_region; the memory map says they are
+                // firmware memory, not RAM the kernel hands out.
                 unsafe {
                     PhysicalMapping::new(
                         physical_address,
                         at.cast(),
                         size,
-                        (mapped_length - offset) as usize,
+                        mapped_length as usize,
                         *self,
                     )
                 }
@@ -130,18 +165,28 @@ impl AcpiHandler for KernelHandler {
     }
 
     fn unmap_physical_region<T>(region: &PhysicalMapping<Self, T>) {
-        let at = region.virtual_start().cast::<u8>();
-        if core::ptr::eq(at.as_ptr(), STAND_IN.0.as_ptr()) {
+        let at = region.virtual_start().as_ptr() as u64;
+        if !regions::MMIO.contains(at) {
+            // A stand-in, made in `stand_in`.
+            let words = core::ptr::slice_from_raw_parts_mut(
+                region.virtual_start().as_ptr().cast::<StandInWord>(),
+                STAND_IN_WORDS,
+            );
+            // SAFETY: only stand-ins lie outside the MMIO region; each is a
+            // leaked Box of STAND_IN_WORDS words, and the crate calls this
+            // once, after its last use.
+            drop(unsafe { Box::from_raw(words) });
             return;
         }
-        if let Some(range) = phys_range(
-            region.physical_start() as u64,
-            region.region_length() as u64,
-        ) {
-            // SAFETY: the crate calls this when it drops the mapping, after
-            // its last use; the mapping was made by map_physical_region.
-            unsafe { memory::unmap_device(x86_64::VirtAddr::from_ptr(at.as_ptr()), range) };
-        }
+        let pages = unmap_extent(region);
+        let physical = region.physical_start() as u64 - at % PAGE_SIZE;
+        let range = PhysRange::new(
+            PhysAddr::new_truncate(physical),
+            PhysAddr::new_truncate(physical + (pages.end - pages.start)),
+        );
+        // SAFETY: the crate calls this when it drops the mapping, after its
+        // last use; map_physical_region mapped these pages for it.
+        unsafe { memory::unmap_device(x86_64::VirtAddr::new(pages.start), range) };
     }
 }
 
@@ -158,14 +203,16 @@ fn stand_in<T>(
             "an ACPI structure larger than the stand-in"
         )
     };
-    let at = NonNull::from(&STAND_IN.0).cast::<T>();
-    // SAFETY: the stand-in is static, aligned to 8 (the crate's structures
-    // are packed) and at least size_of::<T>() bytes; the crate only reads
-    // through it (it reads tables and never writes them).
+    let words: Box<[StandInWord]> = alloc::vec![0; STAND_IN_WORDS].into_boxed_slice();
+    let at = NonNull::new(Box::leak(words).as_mut_ptr()).expect("a Box is never null");
+    // SAFETY: the stand-in is a zeroed heap buffer of its own, aligned to 8
+    // (the crate's structures are packed), at least size_of::<T>() bytes,
+    // alive until unmap_physical_region frees it; reads and writes through
+    // the mapping touch only it.
     unsafe {
         PhysicalMapping::new(
             physical_address,
-            at,
+            at.cast::<T>(),
             size.min(STAND_IN_LEN),
             STAND_IN_LEN,
             handler,

@@ -2,6 +2,7 @@
 //! 3.2.4) as bytes -> [`HpetFacts`].
 
 use super::bytes::{le_u32, le_u64};
+use super::tables::Problem;
 
 /// The event timer block id (the capabilities register's low half).
 const BLOCK_ID: usize = 36;
@@ -21,14 +22,17 @@ pub struct HpetFacts {
     pub counter_64bit: bool,
 }
 
-/// Reads an HPET table (header included); `None` if it is too short or its
-/// registers are not in memory space.
-pub fn parse(table: &[u8]) -> Option<HpetFacts> {
-    if table.len() < TABLE_LEN || table[BASE_ADDRESS] != 0 {
-        return None;
+/// Reads an HPET table (header included): too short, or with registers
+/// outside memory space, is an error.
+pub fn parse(table: &[u8]) -> Result<HpetFacts, Problem> {
+    if table.len() < TABLE_LEN {
+        return Err(Problem::TooShort);
+    }
+    if table[BASE_ADDRESS] != 0 {
+        return Err(Problem::AddressSpace(table[BASE_ADDRESS]));
     }
     let id = le_u32(table, BLOCK_ID);
-    Some(HpetFacts {
+    Ok(HpetFacts {
         address: le_u64(table, BASE_ADDRESS + 4),
         // Bits 8-12: the number of the last comparator.
         comparators: ((id >> 8) & 0x1f) as u8 + 1,

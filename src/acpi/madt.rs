@@ -13,9 +13,8 @@ use super::bytes::{le_u16, le_u32, le_u64};
 use super::facts::{
     InterruptFacts, IoApicInfo, IsaOverride, LocalApicInfo, LocalNmi, Polarity, Trigger,
 };
+use super::tables::HEADER_LEN;
 
-/// The SDT header's size: the MADT's own fields start after it.
-const HEADER_LEN: usize = 36;
 /// Where the entries start: the header, the local APIC address, the flags.
 const ENTRIES_START: usize = HEADER_LEN + 8;
 /// MADT flags bit 0 (PCAT_COMPAT): the machine also has 8259 PICs.

@@ -18,6 +18,7 @@ pub mod hpet;
 pub mod madt;
 pub mod power;
 pub mod read;
+pub mod register;
 pub mod sleep_object;
 pub mod tables;
 

@@ -9,10 +9,11 @@ use core::fmt;
 use core::time::Duration;
 
 use log::{debug, warn};
+use x86_64::instructions::interrupts::without_interrupts;
 use x86_64::instructions::port::Port;
 
-use super::fadt::{PowerFacts, Register};
-use super::handler::{map_firmware, phys_range};
+use super::fadt::PowerFacts;
+use super::register::{Reachable, Unreachable};
 use super::sleep_object::SleepTypes;
 use crate::{arch, drivers::ps2, time};
 
@@ -24,6 +25,10 @@ const SLP_TYP_SHIFT: u16 = 10;
 const SLP_TYP_MASK: u16 = 0b111 << SLP_TYP_SHIFT;
 /// PM1 control bit 13: enter the sleep state SLP_TYP names.
 const SLP_EN: u16 = 1 << 13;
+/// PM1 control registers are 16 bits wide.
+const PM1_WIDTH: u64 = 2;
+/// The reset register is written a byte at a time.
+const RESET_WIDTH: u64 = 1;
 
 /// How long the firmware gets to hand over ACPI mode (ACPICA and Linux
 /// allow 3 s).
@@ -47,40 +52,61 @@ pub enum ShutdownError {
     NoPm1Control,
     /// No S5 values from `\_S5` (the boot log says why).
     NoS5,
-    /// The PM1 control register lies where it cannot be mapped.
-    Unreachable,
+    /// A PM1 control register lies where it cannot be mapped.
+    Unreachable(Unreachable),
     /// The request was written, yet the machine still runs.
-    StillRunning,
+    StillRunning {
+        /// This kernel switched the machine to ACPI mode first.
+        switched_to_acpi_mode: bool,
+    },
 }
 
 impl fmt::Display for ShutdownError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::NoFadt => "no ACPI FADT, so no power registers (see the boot log)",
-            Self::HardwareReduced => "a hardware-reduced ACPI machine, which has no PM1 control",
-            Self::NoPm1Control => "the FADT names no PM1 control register",
-            Self::NoS5 => "no \\_S5 sleep values from the ACPI tables (see the boot log)",
-            Self::Unreachable => "the PM1 control register cannot be mapped",
-            Self::StillRunning => {
-                "the S5 request was written to PM1 control, but the machine is still running"
+        match self {
+            Self::NoFadt => f.write_str("no ACPI FADT, so no power registers (see the boot log)"),
+            Self::HardwareReduced => {
+                f.write_str("a hardware-reduced ACPI machine, which has no PM1 control")
             }
-        })
+            Self::NoPm1Control => f.write_str("the FADT names no PM1 control register"),
+            Self::NoS5 => {
+                f.write_str("no \\_S5 sleep values from the ACPI tables (see the boot log)")
+            }
+            Self::Unreachable(u) => write!(f, "the PM1 control register at {u}"),
+            Self::StillRunning {
+                switched_to_acpi_mode,
+            } => {
+                f.write_str(
+                    "the S5 request was written to PM1 control, but the machine is still running",
+                )?;
+                if *switched_to_acpi_mode {
+                    f.write_str(
+                        " (and it is now in ACPI mode, whose SCI this kernel does not handle)",
+                    )?;
+                }
+                Ok(())
+            }
+        }
     }
 }
 
-/// A checked power-off request, ready to be carried out.
-#[derive(Debug, Clone, Copy)]
+/// A checked power-off request, ready to be carried out: its registers
+/// already reachable (mapped once, uncached, if in memory space).
+#[derive(Debug)]
 pub struct PowerOff {
-    pm1a: Register,
-    pm1b: Option<Register>,
+    pm1a: Reachable,
+    pm1b: Option<Reachable>,
     sleep: SleepTypes,
+    /// This kernel asked the firmware for ACPI mode.
+    switched_to_acpi_mode: bool,
     /// ACPI mode was not handed over in time; the write is tried anyway.
     pub acpi_mode_late: bool,
 }
 
-/// Checks that the tables allow a power-off and puts the machine in ACPI
-/// mode if it is not. Nothing is turned off yet: the caller can still say
-/// goodbye (and drain its consoles) before [`PowerOff::power_off`].
+/// Checks that the tables allow a power-off, makes the PM1 control
+/// registers reachable and puts the machine in ACPI mode if it is not.
+/// Nothing is turned off yet: the caller can still say goodbye (and drain
+/// its consoles) before [`PowerOff::power_off`].
 pub fn prepare_shutdown() -> Result<PowerOff, ShutdownError> {
     let facts = super::power_facts().ok_or(ShutdownError::NoFadt)?;
     if facts.hardware_reduced {
@@ -88,32 +114,72 @@ pub fn prepare_shutdown() -> Result<PowerOff, ShutdownError> {
     }
     let pm1a = facts.pm1a_control.ok_or(ShutdownError::NoPm1Control)?;
     let sleep = *super::s5_sleep_types().ok_or(ShutdownError::NoS5)?;
-    let acpi_mode_late = !enable_acpi_mode(facts, pm1a)?;
+    let open = |r| Reachable::open(r, PM1_WIDTH).map_err(ShutdownError::Unreachable);
+    let pm1a = open(pm1a)?;
+    let pm1b = facts.pm1b_control.map(open).transpose()?;
+    let mode = enable_acpi_mode(facts, &pm1a);
     Ok(PowerOff {
         pm1a,
-        pm1b: facts.pm1b_control,
+        pm1b,
         sleep,
-        acpi_mode_late,
+        switched_to_acpi_mode: mode != AcpiMode::AlreadyOn,
+        acpi_mode_late: mode == AcpiMode::Late,
     })
 }
 
 impl PowerOff {
-    /// Writes SLP_TYP, then SLP_TYP | SLP_EN, to PM1a (and PM1b) control.
-    /// Returns only if the machine still runs after a bounded wait.
+    /// Writes SLP_TYP to PM1a and PM1b control, then SLP_TYP | SLP_EN to
+    /// both (the order ACPICA keeps), with interrupts off so nothing runs
+    /// between the writes. Returns only if the machine still runs after a
+    /// bounded wait (with interrupts on again).
     pub fn power_off(self) -> ShutdownError {
-        let targets = [(Some(self.pm1a), self.sleep.a), (self.pm1b, self.sleep.b)];
-        for (register, typ) in targets {
-            let Some(register) = register else { continue };
-            let Some(value) = read_pm1(register) else {
-                return ShutdownError::Unreachable;
-            };
-            let value = sleep_value(value, typ);
-            write_pm1(register, value);
-            write_pm1(register, value | SLP_EN);
-        }
+        let a = self.pm1a.read_u16();
+        let b = self.pm1b.as_ref().map(Reachable::read_u16);
+        without_interrupts(|| {
+            for (block, value) in sleep_writes(a, b, self.sleep) {
+                let register = match block {
+                    Block::A => Some(&self.pm1a),
+                    Block::B => self.pm1b.as_ref(),
+                };
+                if let Some(register) = register {
+                    // SAFETY: each value keeps every bit of its register as
+                    // read but the sleep fields, set to the \_S5 values:
+                    // the writes the specification asks for to enter S5
+                    // (ACPI 6.5 section 16.1.7).
+                    unsafe { register.write_u16(value) };
+                }
+            }
+        });
         spin_for(POWER_OFF_WAIT);
-        ShutdownError::StillRunning
+        ShutdownError::StillRunning {
+            switched_to_acpi_mode: self.switched_to_acpi_mode,
+        }
     }
+}
+
+/// A PM1 control block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    /// PM1a, which every machine with PM1 control has.
+    A,
+    /// PM1b, which some have too.
+    B,
+}
+
+/// The writes that enter S5, in order, given PM1a control (and PM1b's if
+/// there is one) as read: SLP_TYP to each block, then SLP_TYP | SLP_EN to
+/// each, the order ACPICA keeps (a machine may sleep at the first SLP_EN,
+/// so both sleep types must be in place by then).
+pub fn sleep_writes(
+    a: u16,
+    b: Option<u16>,
+    sleep: SleepTypes,
+) -> impl Iterator<Item = (Block, u16)> {
+    let a = (Block::A, sleep_value(a, sleep.a));
+    let b = b.map(|b| (Block::B, sleep_value(b, sleep.b)));
+    let typ = core::iter::once(a).chain(b);
+    typ.clone()
+        .chain(typ.map(|(block, value)| (block, value | SLP_EN)))
 }
 
 /// PM1 control `current` with SLP_TYP set to `typ` and SLP_EN clear (the
@@ -122,16 +188,27 @@ pub fn sleep_value(current: u16, typ: u8) -> u16 {
     (current & !(SLP_TYP_MASK | SLP_EN)) | ((u16::from(typ) << SLP_TYP_SHIFT) & SLP_TYP_MASK)
 }
 
+/// How the machine came to be in ACPI mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AcpiMode {
+    /// SCI_EN was set, or there is no SMI command port to ask.
+    AlreadyOn,
+    /// Asked for, and SCI_EN came on in time.
+    Switched,
+    /// Asked for, and SCI_EN did not come on in time.
+    Late,
+}
+
 /// Hands the fixed hardware to the OS through the SMI command port if
-/// SCI_EN is clear, and waits (bounded) for SCI_EN. Whether ACPI mode is on.
-fn enable_acpi_mode(facts: &PowerFacts, pm1a: Register) -> Result<bool, ShutdownError> {
-    let sci_on = || read_pm1(pm1a).map(|v| v & SCI_EN != 0);
-    if sci_on().ok_or(ShutdownError::Unreachable)? {
-        return Ok(true);
+/// SCI_EN is clear, and waits (bounded) for SCI_EN.
+fn enable_acpi_mode(facts: &PowerFacts, pm1a: &Reachable) -> AcpiMode {
+    let sci_on = || pm1a.read_u16() & SCI_EN != 0;
+    if sci_on() {
+        return AcpiMode::AlreadyOn;
     }
     let Some((port, value)) = facts.acpi_enable else {
         // No SMI command port: the machine is in ACPI mode by design.
-        return Ok(true);
+        return AcpiMode::AlreadyOn;
     };
     debug!(
         "SCI_EN is clear: asking the firmware for ACPI mode (SMI command {port:#x} <- {value:#x})"
@@ -140,44 +217,11 @@ fn enable_acpi_mode(facts: &PowerFacts, pm1a: Register) -> Result<bool, Shutdown
     // value as its ACPI-enable command; writing it is what the
     // specification asks of the OS (ACPI 6.5 section 16.3.1).
     unsafe { Port::<u8>::new(port).write(value) };
-    Ok(wait_until(ACPI_MODE_WAIT, || sci_on() == Some(true)))
-}
-
-/// Reads a PM1 control register (16 bits).
-fn read_pm1(register: Register) -> Option<u16> {
-    match register {
-        // SAFETY: the FADT names this port as PM1 control; reading it has
-        // no side effect.
-        Register::Io(port) => Some(unsafe { Port::<u16>::new(port).read() }),
-        Register::Memory(address) => {
-            let at = map_register(address)?;
-            // SAFETY: `at` maps the register (device memory, two bytes).
-            Some(unsafe { core::ptr::read_volatile(at.cast::<u16>()) })
-        }
+    if wait_until(ACPI_MODE_WAIT, sci_on) {
+        AcpiMode::Switched
+    } else {
+        AcpiMode::Late
     }
-}
-
-/// Writes a PM1 control register (16 bits).
-fn write_pm1(register: Register, value: u16) {
-    match register {
-        // SAFETY: the FADT names this port as PM1 control; the value keeps
-        // every bit but the sleep fields as read.
-        Register::Io(port) => unsafe { Port::<u16>::new(port).write(value) },
-        Register::Memory(address) => {
-            if let Some(at) = map_register(address) {
-                // SAFETY: as above, through the register's mapping.
-                unsafe { core::ptr::write_volatile(at.cast::<u16>(), value) };
-            }
-        }
-    }
-}
-
-/// Maps a register in memory space (its page, once per call: power-off and
-/// reset happen at most a few times in a run).
-fn map_register(address: u64) -> Option<*mut u8> {
-    let regions = crate::boot_info()?.memory_regions();
-    let range = phys_range(address, 8)?;
-    map_firmware(regions, range).ok().map(|at| at.as_ptr())
 }
 
 /// Resets the machine: the FADT's reset register if it has a supported
@@ -186,22 +230,20 @@ fn map_register(address: u64) -> Option<*mut u8> {
 pub fn reboot() -> ! {
     let facts = super::power_facts();
     if let Some(reset) = facts.and_then(|f| f.reset).filter(|r| r.supported) {
-        match reset.register {
-            // SAFETY: the FADT names this port as the reset register and
-            // this value as the one that resets the machine.
-            Register::Io(port) => unsafe { Port::<u8>::new(port).write(reset.value) },
-            Register::Memory(address) => {
-                if let Some(at) = map_register(address) {
-                    // SAFETY: as above, through the register's mapping.
-                    unsafe { core::ptr::write_volatile(at, reset.value) };
-                }
+        match Reachable::open(reset.register, RESET_WIDTH) {
+            Ok(register) => {
+                // SAFETY: the FADT names this register as the reset
+                // register and this value as the one that resets the
+                // machine.
+                unsafe { register.write_u8(reset.value) };
+                spin_for(RESET_WAIT);
+                warn!(
+                    "the FADT reset register ({}) did not reset the machine; trying the 8042",
+                    reset.register
+                );
             }
+            Err(err) => warn!("the FADT reset register at {err}; trying the 8042"),
         }
-        spin_for(RESET_WAIT);
-        warn!(
-            "the FADT reset register ({}) did not reset the machine; trying the 8042",
-            reset.register
-        );
     }
     if facts.is_none_or(|f| f.has_8042) {
         ps2::pulse_reset_line();

@@ -68,9 +68,8 @@ pub fn read<H: AcpiHandler>(handler: H, root: Root) -> Result<Reading, TableErro
         }
         Err(err) => (Err(PowerError::Table(err)), Err(S5Failure::Table(err))),
     };
-    let hpet = tables::find::<H, HpetTable>(&tables, &handler, root).and_then(|t| {
-        hpet::parse(t.bytes()).ok_or(TableError::Bad(Signature::HPET, Problem::TooShort))
-    });
+    let hpet = tables::find::<H, HpetTable>(&tables, &handler, root)
+        .and_then(|t| hpet::parse(t.bytes()).map_err(|p| TableError::Bad(Signature::HPET, p)));
     Ok(Reading {
         interrupts,
         power,

@@ -3,7 +3,8 @@
 //!
 //! A full AML interpreter is out of reach on a stable compiler (the `aml`
 //! crate needs a nightly one), and `_S5` is nearly always a plain
-//! `Name (_S5, Package () { a, b, ... })`: this scanner looks for exactly
+//! `Name (_S5, Package () { a, b, ... })` (or, in the older encoding, a
+//! package of one integer holding both): this scanner looks for exactly
 //! that encoding (ACPI 6.5 section 20.2: NameOp, NameString, PackageOp,
 //! PkgLength, NumElements, then data objects) and checks every length
 //! against the end of the bytes. A `_S5` it cannot read that way (a method,
@@ -47,7 +48,7 @@ pub enum S5Error {
     NotAPackage,
     /// The package runs past the end of the bytes.
     Truncated,
-    /// The package has fewer than two elements.
+    /// The package is empty.
     TooFewElements(u8),
     /// An element is not an integer constant (its opcode).
     NotAnInteger(u8),
@@ -62,9 +63,7 @@ impl fmt::Display for S5Error {
             Self::Method => f.write_str("\\_S5 is a method, which needs an AML interpreter"),
             Self::NotAPackage => f.write_str("\\_S5 is not a package"),
             Self::Truncated => f.write_str("\\_S5's package runs past the end of its table"),
-            Self::TooFewElements(n) => {
-                write!(f, "\\_S5's package has {n} elements, fewer than 2")
-            }
+            Self::TooFewElements(n) => write!(f, "\\_S5's package has {n} elements"),
             Self::NotAnInteger(op) => write!(
                 f,
                 "\\_S5's package holds opcode {op:#04x}, not an integer constant"
@@ -79,11 +78,13 @@ pub fn find_s5(aml: &[u8]) -> Result<SleepTypes, S5Error> {
     let mut from = 0;
     while let Some(found) = find_name(aml, from) {
         let start = name_start(aml, found);
-        if start > 0 && aml[start - 1] == NAME_OP {
-            return read_package(aml, found + NAME.len());
-        }
+        // Method first: a method's one-byte PkgLength may be 0x08, which is
+        // also NameOp.
         if is_method_name(aml, start) {
             return Err(S5Error::Method);
+        }
+        if start > 0 && aml[start - 1] == NAME_OP {
+            return read_package(aml, found + NAME.len());
         }
         // A reference to _S5_ elsewhere (or bytes that merely look like
         // it): keep looking.
@@ -151,23 +152,30 @@ fn read_package(aml: &[u8], at: usize) -> Result<SleepTypes, S5Error> {
         .filter(|&end| end <= aml.len() && length > used)
         .ok_or(S5Error::Truncated)?;
     let body = &aml[at + 1 + used..end];
-    let (&count, mut rest) = body.split_first().ok_or(S5Error::Truncated)?;
-    if count < 2 {
+    let (&count, rest) = body.split_first().ok_or(S5Error::Truncated)?;
+    if count == 0 {
         return Err(S5Error::TooFewElements(count));
     }
-    let mut values = [0u8; 2];
-    for value in &mut values {
-        let (v, after) = integer(rest)?;
-        *value = u8::try_from(v)
-            .ok()
-            .filter(|&v| u64::from(v) <= SLP_TYP_MAX)
-            .ok_or(S5Error::OutOfRange(v))?;
-        rest = after;
-    }
+    let (first, rest) = integer(rest)?;
+    let (a, b) = if count == 1 {
+        // One integer holds both, SLP_TYPa in bits 0-7 and SLP_TYPb in
+        // bits 8-15 (the older encoding, which ACPICA also accepts).
+        (first & 0xff, (first >> 8) & 0xff)
+    } else {
+        (first, integer(rest)?.0)
+    };
     Ok(SleepTypes {
-        a: values[0],
-        b: values[1],
+        a: slp_typ(a)?,
+        b: slp_typ(b)?,
     })
+}
+
+/// A value as SLP_TYP, if it fits the field's three bits.
+fn slp_typ(value: u64) -> Result<u8, S5Error> {
+    u8::try_from(value)
+        .ok()
+        .filter(|&v| u64::from(v) <= SLP_TYP_MAX)
+        .ok_or(S5Error::OutOfRange(value))
 }
 
 /// Decodes an integer constant, returning it and the bytes after it.

@@ -11,6 +11,7 @@ use core::fmt;
 
 use acpi::sdt::Signature;
 use acpi::{AcpiError, AcpiHandler, AcpiTable, AcpiTables, PhysicalMapping};
+use log::warn;
 
 use super::bytes::{checksum_ok, le_u32, le_u64};
 
@@ -48,6 +49,8 @@ pub enum Problem {
     Header,
     /// Too short for what it must hold.
     TooShort,
+    /// Registers it describes lie in this address space, not memory.
+    AddressSpace(u8),
     /// Some other fault the `acpi` crate found.
     Other,
 }
@@ -58,6 +61,9 @@ impl fmt::Display for TableError {
             Problem::Checksum(at) => write!(f, "checksum error (table at {at:#x})"),
             Problem::Header => f.write_str("invalid header"),
             Problem::TooShort => f.write_str("too short"),
+            Problem::AddressSpace(n) => {
+                write!(f, "its registers lie in address space {n}, not memory")
+            }
             Problem::Other => f.write_str("malformed"),
         };
         match self {
@@ -84,8 +90,19 @@ impl Root {
     }
 }
 
-/// Opens the root table.
+/// Opens the root table. Its length is checked here first: the crate
+/// accepts a root table shorter than its own header if the checksum holds,
+/// and then subtracts the header's size from that length when it walks the
+/// entries.
 pub fn open<H: AcpiHandler>(handler: H, root: Root) -> Result<AcpiTables<H>, TableError> {
+    let head = map_bytes(&handler, root.address, HEADER_LEN);
+    let bytes = head.bytes();
+    // A refused mapping reads as zeros: the crate then names the header.
+    let ours = bytes.len() == HEADER_LEN && bytes[..4] == *root.signature().as_str().as_bytes();
+    if ours && (le_u32(bytes, LENGTH_AT) as usize) < HEADER_LEN {
+        return Err(TableError::Root(root.signature(), Problem::TooShort));
+    }
+    drop(head);
     // SAFETY: the address came from the RSDP; the handler decides whether
     // the memory may be mapped (the kernel's refuses usable RAM).
     unsafe { AcpiTables::from_rsdt(handler.clone(), root.revision, root.address as usize) }.map_err(
@@ -151,9 +168,20 @@ pub fn listed<H: AcpiHandler>(handler: &H, root: Root) -> Vec<u64> {
         return Vec::new();
     }
     let length = le_u32(head.bytes(), LENGTH_AT) as usize;
+    let signature: [u8; 4] = head.bytes()[..4].try_into().unwrap_or_default();
     drop(head);
     let table = map_bytes(handler, root.address, length);
-    let entries = table.bytes().get(HEADER_LEN..).unwrap_or(&[]);
+    let whole = table.bytes().len() == length && table.bytes().starts_with(&signature);
+    if length < HEADER_LEN || !whole {
+        // Zeros from a refused mapping would read as a list of null
+        // addresses, each probed in vain.
+        warn!(
+            "the root table at {:#x} could not be mapped whole ({length} bytes): no tables listed",
+            root.address
+        );
+        return Vec::new();
+    }
+    let entries = &table.bytes()[HEADER_LEN..];
     if root.revision == 0 {
         let entries = entries.chunks_exact(4);
         entries.map(|e| u64::from(le_u32(e, 0))).collect()

@@ -225,12 +225,25 @@ pub fn with<R>(f: impl FnOnce(&mut Memory) -> R) -> Option<R> {
     without_interrupts(|| MEMORY.lock().as_mut().map(f))
 }
 
-/// Page flags for device memory: writable, never executable, and
-/// write-through, so writes reach the device at once while reads may hit
-/// the cache (what a framebuffer wants, short of write-combining).
+/// Page flags for a framebuffer or text buffer: writable, never
+/// executable, and write-through, so writes reach the screen at once while
+/// reads may hit the cache (short of write-combining, which needs the PAT).
+/// What [`map_device`] uses.
 pub const DEVICE_FLAGS: paging::EntryFlags = paging::EntryFlags::WRITABLE
     .union(paging::EntryFlags::NO_EXECUTE)
     .union(paging::EntryFlags::WRITE_THROUGH);
+
+/// Page flags for device registers: writable, never executable, and
+/// uncached (PCD and PWT), so every read and write reaches the device, in
+/// order, and no read is answered from the cache.
+pub const REGISTER_FLAGS: paging::EntryFlags = paging::EntryFlags::WRITABLE
+    .union(paging::EntryFlags::NO_EXECUTE)
+    .union(paging::EntryFlags::NO_CACHE)
+    .union(paging::EntryFlags::WRITE_THROUGH);
+
+/// Page flags for firmware tables that are only read: never writable or
+/// executable, cached as ordinary memory.
+pub const READ_ONLY_FLAGS: paging::EntryFlags = paging::EntryFlags::NO_EXECUTE;
 
 /// Every frame that holds a byte of `range`.
 fn frames_of(range: PhysRange) -> impl Iterator<Item = Frame> {
@@ -280,28 +293,29 @@ impl fmt::Display for DeviceMapError {
 /// RAM the frame allocator may hand out: mapping such RAM here would give
 /// it a second, writable owner.
 pub unsafe fn map_device(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
-    // SAFETY: the caller's promise.
+    // SAFETY: the caller's promise, passed on.
     unsafe { map_device_with(range, DEVICE_FLAGS) }
 }
 
-/// Page flags for device registers: uncached, so every read reaches the
-/// device (a status bit polled through a cache would never change) and
-/// every write goes out in order.
-pub const REGISTER_FLAGS: paging::EntryFlags = DEVICE_FLAGS.union(paging::EntryFlags::NO_CACHE);
-
 /// Maps device registers `range` (a PCI memory BAR) uncached into the MMIO
-/// region, as [`map_device`] does otherwise.
+/// region: [`map_device_with`] and [`REGISTER_FLAGS`].
 ///
 /// # Safety
 /// As [`map_device`]: `range` must be device memory, not RAM.
 pub unsafe fn map_registers(range: PhysRange) -> Result<VirtAddr, DeviceMapError> {
-    // SAFETY: the caller's promise.
+    // SAFETY: the caller's promise, passed on.
     unsafe { map_device_with(range, REGISTER_FLAGS) }
 }
 
+/// Maps `range` as [`map_device`] does, with page flags `flags` (such as
+/// [`REGISTER_FLAGS`] or [`READ_ONLY_FLAGS`]). The MMIO pages are taken
+/// before the first is mapped, and a failure part way unmaps what was
+/// mapped: a failed request leaves nothing behind and spoils no later one.
+///
 /// # Safety
-/// As [`map_device`].
-unsafe fn map_device_with(
+/// As for [`map_device`]: `range` must not be RAM the frame allocator may
+/// hand out.
+pub unsafe fn map_device_with(
     range: PhysRange,
     flags: paging::EntryFlags,
 ) -> Result<VirtAddr, DeviceMapError> {
@@ -312,16 +326,26 @@ unsafe fn map_device_with(
         if first + (pages + 1) > end {
             return Err(DeviceMapError::RegionFull);
         }
+        mem.next_mmio = first + (pages + 1);
         for (i, frame) in frames_of(range).enumerate() {
             // SAFETY: the caller promised `range` is device memory, not RAM
             // the allocator owns; the MMIO pages are fresh.
-            unsafe {
+            let mapped = unsafe {
                 mem.tables
                     .map_to(first + i as u64, frame, flags, &mut mem.frames)
-            }?
-            .flush();
+            };
+            match mapped {
+                Ok(flush) => flush.flush(),
+                Err(err) => {
+                    for page in (0..i as u64).map(|j| first + j) {
+                        if let Ok((_, flush)) = mem.tables.unmap(page) {
+                            flush.flush();
+                        }
+                    }
+                    return Err(err.into());
+                }
+            }
         }
-        mem.next_mmio = first + (pages + 1);
         Ok(first.start_address() + range.start.as_u64() % PAGE_SIZE)
     })
     .ok_or(DeviceMapError::NotStarted)?

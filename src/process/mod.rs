@@ -9,7 +9,7 @@
 //! | address | what |
 //! |---|---|
 //! | `0x0000_0000_0000_0000` | page 0: never mapped |
-//! | from `0x0000_0000_0040_0000` | the program's segments, where its ELF file puts them ([`loader::USER_IMAGE_RANGE`]) |
+//! | from `0x0000_0000_0000_1000` | the program's segments, where its ELF file puts them: anywhere above page 0 and below the stack's guard ([`loader::USER_IMAGE_RANGE`]); Pyrite's own programs are linked at `0x40_0000` (user/linker.ld) |
 //! | `0x0000_7fff_fffd_e000` | the stack's guard page: never mapped |
 //! | `0x0000_7fff_fffd_f000` | the stack, 128 KiB, initial stack at its top |
 //! | `0x0000_7fff_ffff_f000` | the top page of the lower half: never mapped |

@@ -5,7 +5,8 @@ use std::vec::Vec;
 use super::sdt;
 use crate::acpi::describe;
 use crate::acpi::fadt::{Register, ResetRegister, TooShort, dsdt_address, parse};
-use crate::acpi::power::sleep_value;
+use crate::acpi::power::{Block, sleep_value, sleep_writes};
+use crate::acpi::sleep_object::SleepTypes;
 
 /// A FADT of `len` bytes and `revision`; `set` writes fields at their
 /// table offsets.
@@ -142,4 +143,24 @@ fn sleep_value_sets_slp_typ_and_keeps_sci_en() {
     assert_eq!(sleep_value(0, 0), 0);
     // Only three bits of SLP_TYP exist.
     assert_eq!(sleep_value(0, 0xff), 0b111 << 10);
+}
+
+#[test]
+fn both_sleep_types_are_written_before_either_slp_en() {
+    let sleep = SleepTypes { a: 5, b: 3 };
+    let writes: std::vec::Vec<_> = sleep_writes(0b1, Some(0), sleep).collect();
+    let a = 0b1 | (5 << 10);
+    let b = 3 << 10;
+    let en = 1 << 13;
+    assert_eq!(
+        writes,
+        [
+            (Block::A, a),
+            (Block::B, b),
+            (Block::A, a | en),
+            (Block::B, b | en)
+        ]
+    );
+    let only_a: std::vec::Vec<_> = sleep_writes(0, None, sleep).collect();
+    assert_eq!(only_a, [(Block::A, 5 << 10), (Block::A, (5 << 10) | en)]);
 }

@@ -85,9 +85,9 @@ fn values_that_are_not_small_integer_constants() {
     // Name (_S5, 5): not a package.
     let aml = [0x08, b'_', b'S', b'5', b'_', 0x0a, 0x05];
     assert_eq!(find_s5(&aml), Err(S5Error::NotAPackage));
-    // One element only.
-    let aml = [0x08, b'_', b'S', b'5', b'_', 0x12, 0x03, 0x01, 0x00];
-    assert_eq!(find_s5(&aml), Err(S5Error::TooFewElements(1)));
+    // No elements.
+    let aml = [0x08, b'_', b'S', b'5', b'_', 0x12, 0x02, 0x00];
+    assert_eq!(find_s5(&aml), Err(S5Error::TooFewElements(0)));
     // SLP_TYP has three bits.
     let aml = [
         0x08, b'_', b'S', b'5', b'_', 0x12, 0x05, 0x02, 0x0a, 0x09, 0x00,
@@ -98,4 +98,29 @@ fn values_that_are_not_small_integer_constants() {
         0x08, b'_', b'S', b'5', b'_', 0x12, 0x07, 0x02, b'A', b'B', b'C', b'D', 0,
     ];
     assert_eq!(find_s5(&aml), Err(S5Error::NotAnInteger(b'A')));
+}
+
+#[test]
+fn a_method_whose_length_byte_is_name_op() {
+    // Method (_S5, 0) { Return (Zero) }: PkgLength 8 encodes as 0x08.
+    let aml = around(&[0x14, 0x08, b'_', b'S', b'5', b'_', 0x00, 0xa4, 0x00]);
+    assert_eq!(find_s5(&aml), Err(S5Error::Method));
+}
+
+#[test]
+fn one_integer_holds_both_values() {
+    // Name (_S5, Package (1) { 0x0605 }): SLP_TYPa in the low byte,
+    // SLP_TYPb in the next.
+    let aml = around(&[
+        0x08, b'_', b'S', b'5', b'_', 0x12, 0x05, 0x01, 0x0b, 0x05, 0x06,
+    ]);
+    assert_eq!(find_s5(&aml), Ok(SleepTypes { a: 5, b: 6 }));
+    // Package (1) { Zero }.
+    let aml = [0x08, b'_', b'S', b'5', b'_', 0x12, 0x03, 0x01, 0x00];
+    assert_eq!(find_s5(&aml), Ok(SleepTypes { a: 0, b: 0 }));
+    // The high byte out of range.
+    let aml = [
+        0x08, b'_', b'S', b'5', b'_', 0x12, 0x05, 0x01, 0x0b, 0x05, 0x09,
+    ];
+    assert_eq!(find_s5(&aml), Err(S5Error::OutOfRange(9)));
 }

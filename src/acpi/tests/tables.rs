@@ -1,8 +1,10 @@
 //! The whole reading, through the `acpi` crate, over tables built in host
 //! memory: a "physical address" here is the address of a host buffer.
 
+use core::cell::RefCell;
 use core::ptr::NonNull;
 use std::boxed::Box;
+use std::collections::BTreeMap;
 use std::vec::Vec;
 
 use acpi::sdt::Signature;
@@ -11,15 +13,33 @@ use acpi::{AcpiHandler, PhysicalMapping};
 use super::fadt::q35_like;
 use super::madt::{ioapic, lapic, madt, source_override};
 use super::{fix_checksum, sdt};
-use crate::acpi::handler::in_usable_ram;
+use crate::acpi::handler::{in_usable_ram, mapped_length, mapped_pages, unmap_extent};
 use crate::acpi::read::{MadtError, PowerError, S5Failure, read};
 use crate::acpi::sleep_object::{S5Error, SleepTypes};
 use crate::acpi::tables::{Problem, Root, TableError};
-use crate::memory::{MemoryKind, MemoryRegion, PhysRange};
+use crate::memory::{MemoryKind, MemoryRegion, PAGE_SIZE, PhysRange};
 
-/// Host memory as physical memory: every address is a host pointer.
+/// Host memory as physical memory: every address is a host pointer. Each
+/// mapping reaches through the end of its last page, as the kernel's does
+/// (so the crate reuses a header's mapping for a table that fits in it),
+/// and the pages each mapping takes and gives back are counted.
 #[derive(Clone, Debug)]
 struct HostMemory;
+
+std::thread_local! {
+    /// Pages mapped and not yet unmapped, by page address, on this test's
+    /// thread.
+    static MAPPED: RefCell<BTreeMap<u64, usize>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+fn pages(range: core::ops::Range<u64>) -> impl Iterator<Item = u64> {
+    range.step_by(PAGE_SIZE as usize)
+}
+
+/// Whether every page mapped so far on this thread was unmapped.
+fn all_unmapped() -> bool {
+    MAPPED.with(|m| m.borrow().values().all(|&n| n == 0))
+}
 
 impl AcpiHandler for HostMemory {
     unsafe fn map_physical_region<T>(
@@ -27,20 +47,35 @@ impl AcpiHandler for HostMemory {
         address: usize,
         size: usize,
     ) -> PhysicalMapping<Self, T> {
+        let mapped = mapped_length(address as u64, size as u64);
+        MAPPED.with(|m| {
+            for page in pages(mapped_pages(address as u64, mapped)) {
+                *m.borrow_mut().entry(page).or_default() += 1;
+            }
+        });
         // SAFETY: the tests pass addresses of live buffers (the `Tables`
-        // below), each as long as the crate reads.
+        // below), each as long as the crate reads; the crate reads no more
+        // than a table's length, which each buffer holds.
         unsafe {
             PhysicalMapping::new(
                 address,
                 NonNull::new(address as *mut T).unwrap(),
                 size,
-                size,
+                mapped as usize,
                 HostMemory,
             )
         }
     }
 
-    fn unmap_physical_region<T>(_region: &PhysicalMapping<Self, T>) {}
+    fn unmap_physical_region<T>(region: &PhysicalMapping<Self, T>) {
+        MAPPED.with(|m| {
+            for page in pages(unmap_extent(region)) {
+                let mut m = m.borrow_mut();
+                let count = m.get_mut(&page).expect("unmapping a page never mapped");
+                *count = count.checked_sub(1).expect("unmapping a page twice");
+            }
+        });
+    }
 }
 
 /// Tables in boxes (so their addresses stay put), and the XSDT listing
@@ -232,4 +267,101 @@ fn an_ssdt_with_a_bogus_length_is_skipped() {
     let tables = Tables::new(vec![q35_like(0), short], empty);
     let reading = read(HostMemory, tables.root()).unwrap();
     assert_eq!(reading.s5, Err(S5Failure::Aml(S5Error::NotFound)));
+}
+
+#[test]
+fn a_root_table_shorter_than_its_header_is_refused() {
+    let mut tables = Tables::new(vec![q35_like(0)], dsdt());
+    // The buffer stays whole (the crate reads a full header); the length
+    // field says 20 and the checksum over those 20 bytes holds.
+    tables.xsdt[4..8].copy_from_slice(&20u32.to_le_bytes());
+    fix_checksum(&mut tables.xsdt[..20]);
+    assert_eq!(
+        read(HostMemory, tables.root()).err(),
+        Some(TableError::Root(Signature::XSDT, Problem::TooShort))
+    );
+}
+
+/// Maps headers, refuses anything larger with zeros (as the kernel's
+/// handler does for memory it will not map).
+#[derive(Clone, Debug)]
+struct HeadersOnly;
+
+impl AcpiHandler for HeadersOnly {
+    unsafe fn map_physical_region<T>(
+        &self,
+        address: usize,
+        size: usize,
+    ) -> PhysicalMapping<Self, T> {
+        let at = if size <= crate::acpi::tables::HEADER_LEN {
+            address as *mut T
+        } else {
+            Box::leak(vec![0u8; size].into_boxed_slice())
+                .as_mut_ptr()
+                .cast()
+        };
+        // SAFETY: a live test buffer, or a leaked zeroed one of `size` bytes.
+        unsafe { PhysicalMapping::new(address, NonNull::new(at).unwrap(), size, size, HeadersOnly) }
+    }
+
+    fn unmap_physical_region<T>(_region: &PhysicalMapping<Self, T>) {}
+}
+
+#[test]
+fn a_root_table_that_cannot_be_mapped_whole_lists_nothing() {
+    let tables = Tables::new(vec![q35_like(0), qemu_like_madt()], dsdt());
+    assert_eq!(
+        crate::acpi::tables::listed(&HeadersOnly, tables.root()),
+        Vec::<u64>::new()
+    );
+    let listed = crate::acpi::tables::listed(&HostMemory, tables.root());
+    assert_eq!(listed.len(), 2);
+}
+
+#[test]
+fn every_mapping_is_given_back() {
+    let tables = Tables::new(vec![q35_like(0), qemu_like_madt()], dsdt());
+    drop(read(HostMemory, tables.root()).unwrap());
+    assert!(all_unmapped());
+    // An HPET table whose length field says 0 (its checksum over no bytes
+    // holds): the crate hands back the header's mapping with a region
+    // length of 0, and its pages must still be unmapped.
+    let mut hpet = sdt(b"HPET", 1, &[0; 20]);
+    hpet[4..8].copy_from_slice(&0u32.to_le_bytes());
+    let tables = Tables::new(vec![q35_like(0), hpet], dsdt());
+    let reading = read(HostMemory, tables.root()).unwrap();
+    assert_eq!(
+        reading.hpet,
+        Err(TableError::Bad(Signature::HPET, Problem::TooShort))
+    );
+    drop(reading);
+    assert!(all_unmapped());
+}
+
+#[test]
+fn a_mapping_reaches_the_end_of_its_last_page() {
+    assert_eq!(mapped_length(0x1000, 36), 0x1000);
+    assert_eq!(mapped_length(0x1ff0, 36), 0x1010);
+    assert_eq!(mapped_length(0x1ff0, 16), 0x10);
+    assert_eq!(mapped_pages(0x1ff0, 0x1010), 0x1000..0x3000);
+    assert_eq!(mapped_pages(0x1ff0, 0x10), 0x1000..0x2000);
+    assert_eq!(mapped_pages(0x1000, 0x1000), 0x1000..0x2000);
+    assert!(mapped_pages(0x1ff0, 0).is_empty());
+}
+
+#[test]
+fn hpet_registers_outside_memory_are_named() {
+    let mut body = [0u8; 20];
+    body[4] = 1; // the base address's space: system I/O
+    body[8..16].copy_from_slice(&0x1000u64.to_le_bytes());
+    let tables = Tables::new(vec![q35_like(0), sdt(b"HPET", 1, &body)], dsdt());
+    let reading = read(HostMemory, tables.root()).unwrap();
+    let err = TableError::Bad(Signature::HPET, Problem::AddressSpace(1));
+    assert_eq!(reading.hpet, Err(err));
+    assert!(format!("{err}").contains("address space 1"));
+    // In memory space it is read.
+    body[4] = 0;
+    let tables = Tables::new(vec![q35_like(0), sdt(b"HPET", 1, &body)], dsdt());
+    let reading = read(HostMemory, tables.root()).unwrap();
+    assert_eq!(reading.hpet.map(|h| h.address), Ok(0x1000));
 }

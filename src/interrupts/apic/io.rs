@@ -62,7 +62,7 @@ impl IoApic {
     pub unsafe fn map(info: IoApicInfo) -> Result<Self, DeviceMapError> {
         let start = PhysAddr::new(info.address);
         // SAFETY: the caller promised this is the chip's register page.
-        let base = unsafe { memory::map_device(PhysRange::new(start, start + 0x20u64)) }?;
+        let base = unsafe { memory::map_registers(PhysRange::new(start, start + 0x20u64)) }?;
         let mut chip = Self {
             base,
             info,

@@ -208,7 +208,7 @@ pub fn init(address: u64) -> Result<&'static LocalApic, DeviceMapError> {
         let start = PhysAddr::new(address);
         // SAFETY: the MADT names this page as the local APIC's registers:
         // device memory, never RAM the allocator hands out.
-        Access::XApic(unsafe { memory::map_device(PhysRange::new(start, start + 0x400u64)) }?)
+        Access::XApic(unsafe { memory::map_registers(PhysRange::new(start, start + 0x400u64)) }?)
     };
     let mut base = Msr::new(IA32_APIC_BASE);
     // SAFETY: setting the enable bits of IA32_APIC_BASE turns the APIC on
