@@ -54,14 +54,18 @@ fn slice_ticks() -> u64 {
 }
 
 /// Arms `cpu`'s scheduler deadline for the earliest sleeper or, when
-/// another thread waits for the CPU, the end of the current slice; with
-/// neither, disarms it. Call with `sched` (the CPU's locked state) after
+/// another thread waits for the CPU (or the running one was asked to end),
+/// the end of the current slice; with neither, disarms it. Call with `sched` (the CPU's locked state) after
 /// any change to the sleepers, the run queue or the running thread.
 pub(super) fn program(cpu: &PerCpu, sched: &CpuSched) {
     let Some(deadline) = cpu.timer.get() else {
         return;
     };
-    let slice_end = (!sched.current.idle && !sched.run_queue.is_empty())
+    // A thread asked to end needs a preemption point even when it runs
+    // alone: the slice end gives it one.
+    let current = &sched.current;
+    let kill_pending = current.killable && current.kill_requested.load(Ordering::Acquire);
+    let slice_end = (!current.idle && (!sched.run_queue.is_empty() || kill_pending))
         .then(|| crate::time::since_boot_at(sched.slice_start) + super::TIME_SLICE);
     let next = match (sched.sleepers.next_deadline(), slice_end) {
         (Some(sleeper), Some(slice)) => Some(sleeper.min(slice)),

@@ -1,6 +1,8 @@
 //! The bump design: blocks are handed out in address order from a moving
-//! pointer. Freeing only counts; when the count of live blocks returns to
-//! zero, the whole region is free again.
+//! pointer. Freeing counts, and gives back the block on top (the last one
+//! handed out, if it is freed first: the common allocate-use-free pattern
+//! reuses the same bytes even while older blocks live on); when the count
+//! of live blocks returns to zero, the whole region is free again.
 
 use core::alloc::Layout;
 use core::ptr::NonNull;
@@ -48,10 +50,12 @@ unsafe impl HeapDesign for BumpDesign {
         NonNull::new(start as *mut u8)
     }
 
-    unsafe fn deallocate(&mut self, _ptr: NonNull<u8>, _layout: Layout) {
+    unsafe fn deallocate(&mut self, ptr: NonNull<u8>, layout: Layout) {
         self.live -= 1;
         if self.live == 0 {
             self.next = self.start;
+        } else if ptr.as_ptr() as usize + layout.size() == self.next {
+            self.next = ptr.as_ptr() as usize;
         }
     }
 }

@@ -164,6 +164,24 @@ proptest! {
 }
 
 #[test]
+fn bump_reuses_the_top_block_while_older_blocks_live() {
+    let mut memory = arena(4096);
+    let base = memory.as_mut_ptr() as usize;
+    let mut design = BumpDesign::EMPTY;
+    // SAFETY: the arena is ours and outlives the design.
+    unsafe { design.init(NonNull::new(base as *mut u8).unwrap(), 4096) };
+    let small = Layout::from_size_align(24, 8).unwrap();
+    let page = Layout::from_size_align(1024, 8).unwrap();
+    let _older = design.allocate(small).unwrap();
+    // Ten times the arena, one block at a time, above a block that lives on.
+    for _ in 0..40 {
+        let block = design.allocate(page).expect("the freed top block is reused");
+        // SAFETY: freed once, with its layout.
+        unsafe { design.deallocate(block, page) };
+    }
+}
+
+#[test]
 fn linked_list_merges_neighbours_back_into_one_region() {
     let mut memory = arena(64 * 1024);
     let base = memory.as_mut_ptr() as usize;
