@@ -175,7 +175,9 @@ fn bump_reuses_the_top_block_while_older_blocks_live() {
     let _older = design.allocate(small).unwrap();
     // Ten times the arena, one block at a time, above a block that lives on.
     for _ in 0..40 {
-        let block = design.allocate(page).expect("the freed top block is reused");
+        let block = design
+            .allocate(page)
+            .expect("the freed top block is reused");
         // SAFETY: freed once, with its layout.
         unsafe { design.deallocate(block, page) };
     }
