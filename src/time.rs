@@ -96,7 +96,9 @@ pub fn since_boot_at(tsc: u64) -> Duration {
 /// The TSC value `nanos` nanoseconds after [`mark_boot`], if calibrated.
 pub fn tsc_at(nanos: u64) -> Option<u64> {
     let hz = tsc_hz()?;
-    let ticks = u128::from(nanos) * u128::from(hz) / 1_000_000_000;
+    // Rounded up: a deadline never fires before its time, which would
+    // find nothing due and cost a second interrupt.
+    let ticks = (u128::from(nanos) * u128::from(hz)).div_ceil(1_000_000_000);
     let boot = BOOT_TSC.load(Ordering::Relaxed);
     Some(boot.saturating_add(ticks.min(u128::from(u64::MAX)) as u64))
 }

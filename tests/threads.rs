@@ -24,6 +24,7 @@ use x86_64::registers::control::Cr3;
 
 pyrite::test_kernel!(
     join_returns_the_value,
+    a_new_thread_runs_while_its_spawner_spins,
     a_thousand_threads_count_exactly_under_the_mutex_and_give_everything_back,
     two_threads_that_never_yield_share_the_cpu_fairly,
     sleepers_wake_in_order_within_one_timer_period,
@@ -49,6 +50,28 @@ fn join_returns_the_value() {
     let text = sched::spawn("text", || alloc::string::String::from("made in a thread")).unwrap();
     assert_eq!(text.join().unwrap(), "made in a thread");
     assert_eq!(sched::current().unwrap().name(), "main");
+}
+
+/// A spawner that was running alone (no deadline armed on the tickless
+/// timer) and then spins without yielding must still lose the CPU to the
+/// thread it made within a slice or so.
+fn a_new_thread_runs_while_its_spawner_spins() {
+    start();
+    static RAN: AtomicBool = AtomicBool::new(false);
+    let hz = time::tsc_hz().expect("TSC calibrated");
+    let handle = sched::spawn("flag", || RAN.store(true, Ordering::Release)).unwrap();
+    let start = pyrite::arch::read_tsc();
+    while !RAN.load(Ordering::Acquire) {
+        let spent = time::ticks_to_duration(pyrite::arch::read_tsc() - start, hz);
+        assert!(spent < Duration::from_secs(2), "the new thread never ran");
+        core::hint::spin_loop();
+    }
+    let waited = time::ticks_to_duration(pyrite::arch::read_tsc() - start, hz);
+    println!(
+        "  the new thread ran after {} us of spinning",
+        waited.as_micros()
+    );
+    assert_eq!(handle.join(), Ok(()));
 }
 
 /// 1,000 threads add 1 to a shared counter 1,000 times each, under the
@@ -420,13 +443,15 @@ fn bad_ids_give_errors() {
     thread::reap();
     let heap_bytes = heap::stats().in_use;
     let marker = 0x5eed_u64;
-    let spinner = sched::Builder::new("victim")
-        .spawn_killable(move || {
+    // SAFETY: the closure holds nothing and never blocks.
+    let spinner = unsafe {
+        sched::Builder::new("victim").spawn_killable(move || {
             loop {
                 core::hint::black_box(marker);
             }
         })
-        .unwrap();
+    }
+    .unwrap();
     sched::sleep(Duration::from_millis(30));
     let victim = spinner.id();
     assert_eq!(sched::kill(victim), Ok(()));

@@ -214,8 +214,13 @@ pub(super) fn dispatch(vector: u8) {
     if pic_vector {
         let irq = vector - pic::PIC1_OFFSET;
         // With the 8259s masked, only their spurious IRQ 7 and 15 come.
-        if mode == Mode::Apic || ((irq == 7 || irq == 15) && pic::is_spurious(irq)) {
+        // `is_spurious` counts what it finds; in APIC mode any 8259
+        // vector is spurious and counted here.
+        if mode == Mode::Apic {
             pic::count_spurious();
+            return;
+        }
+        if (irq == 7 || irq == 15) && pic::is_spurious(irq) {
             return;
         }
     }

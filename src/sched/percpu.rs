@@ -150,7 +150,13 @@ pub fn init(name: &'static str) -> Result<(), SpawnError> {
 
     let idle = spawn::make_idle()?;
     let cpu = this_cpu().expect("started just above");
-    without_interrupts(|| cpu.sched.lock().idle = Some(idle));
+    without_interrupts(|| {
+        let mut sched = cpu.sched.lock();
+        sched.idle = Some(idle);
+        // Room for every thread there is, so that the first wake (from an
+        // interrupt) does not allocate.
+        sched.run_queue.reserve_for(thread::count());
+    });
     super::timer::hook(cpu);
     log::info!(
         "scheduler: CPU {} block at {:#x} (GS base), time slice {} ms, {name} and idle threads",

@@ -231,7 +231,14 @@ impl Builder {
     /// Starts a killable thread: [`kill`] may end it at any preemption
     /// point. `f` is `Copy`, so it owns nothing that would need dropping,
     /// and it is called in place, so a kill leaves nothing of it behind.
-    pub fn spawn_killable<F>(self, f: F) -> Result<JoinHandle<()>, SpawnError>
+    ///
+    /// # Safety
+    /// `f` may be ended at any instruction where interrupts are on, with
+    /// nothing unwound. It must never hold a lock or any other resource
+    /// while interrupts are on (a spinlock or sleeping `Mutex` held at a
+    /// kill stays held for ever), and must never block (sleep, wait, lock):
+    /// a kill does not wake a blocked thread.
+    pub unsafe fn spawn_killable<F>(self, f: F) -> Result<JoinHandle<()>, SpawnError>
     where
         F: Fn() + Copy + Send + 'static,
     {
@@ -263,6 +270,8 @@ impl Builder {
             // Room for every thread: wakes in interrupts never allocate.
             sched.run_queue.reserve_for(threads);
             sched.run_queue.push(thread.clone());
+            // The spawner may have been running alone with no deadline.
+            super::timer::program(cpu, &sched);
         });
         Ok(JoinHandle {
             thread,

@@ -163,6 +163,10 @@ pub(super) fn make_ready(thread: &Arc<Thread>, from: ThreadState, reason: WakeRe
         }
         thread.wake_reason.store(reason as u8, Ordering::Release);
         let mut sched = cpu.sched.lock();
+        debug_assert!(
+            sched.run_queue.len() < sched.run_queue.capacity(),
+            "a wake would allocate (the run queue has no room reserved)"
+        );
         sched.run_queue.push(thread.clone());
         if sched.current.idle {
             cpu.need_resched.store(true, Ordering::Release);

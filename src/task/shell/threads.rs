@@ -30,7 +30,8 @@ pub(super) fn spin() {
             core::hint::spin_loop();
         }
     };
-    match Builder::new("spin").spawn_killable(spinner) {
+    // SAFETY: the spinner holds nothing and never blocks.
+    match unsafe { Builder::new("spin").spawn_killable(spinner) } {
         // Detached: `kill` ends it and the reaper frees it.
         Ok(handle) => println!("started thread {} (spin); kill {0} ends it", handle.id()),
         Err(err) => println!("spin: {err}"),
