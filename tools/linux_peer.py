@@ -196,26 +196,32 @@ def problems(run):
     return found
 
 
-def measure(runs, note=print, quick=False, timeout=300):
-    """`runs` boots; returns {"figures": {name: {median, min, max, runs,
-    unit}}, "init_s": stats, "kernel_uptime_ms": stats, "kernel": version}."""
-    build_initramfs()
-    values, init_s, uptime = {}, [], []
-    for i in range(runs):
-        run = boot(quick, timeout)
-        wrong = problems(run)
-        if wrong:
-            sys.exit("Linux benchmark run failed: " + "; ".join(wrong) + "\n" + run.text[-2000:])
-        for name, (value, unit) in run.figures.items():
+def checked_boot(quick, timeout=300):
+    """A boot whose output must be whole (else exits with what is wrong)."""
+    run = boot(quick, timeout)
+    wrong = problems(run)
+    if wrong:
+        sys.exit("Linux benchmark run failed: " + "; ".join(wrong) + "\n" + run.text[-2000:])
+    return run
+
+
+def summarise(rounds):
+    """[{name: (value, unit)}] per round -> {name: stats and unit}."""
+    values = {}
+    for figures in rounds:
+        for name, (value, unit) in figures.items():
             values.setdefault(name, ([], unit))[0].append(value)
-        init_s.append(run.init_s)
-        uptime.append(run.uptime_ms)
-        note(f"Linux run {i + 1} of {runs}: /init after {run.init_s:.2f} s"
-             f" (kernel uptime {run.uptime_ms:.0f} ms)")
-    figures = {name: {**stats(v), "unit": unit} for name, (v, unit) in values.items()}
-    version = (OUT / "version").read_text().strip() if (OUT / "version").exists() else "unknown"
-    return {"figures": figures, "init_s": stats(init_s), "kernel_uptime_ms": stats(uptime),
-            "kernel": version, "memory": MEMORY, "cpus": 1}
+    return {name: {**stats(v), "unit": unit} for name, (v, unit) in values.items()}
+
+
+def section(runs):
+    """bench.json's `linux` section from several Runs."""
+    version_file = OUT / "version"
+    return {"figures": summarise([r.figures for r in runs]),
+            "init_s": stats([r.init_s for r in runs]),
+            "kernel_uptime_at_init_ms": stats([r.uptime_ms for r in runs]),
+            "kernel": version_file.read_text().strip() if version_file.exists() else "unknown",
+            "memory": MEMORY, "cpus": 1}
 
 
 def stats(values):
@@ -258,7 +264,12 @@ def main():
             print(run.text[-2000:])
             return 1
         return 0
-    result = measure(options.runs)
+    build_initramfs()
+    runs = []
+    for i in range(options.runs):
+        runs.append(checked_boot(quick=False))
+        print(f"run {i + 1} of {options.runs}: /init after {runs[-1].init_s:.2f} s", flush=True)
+    result = section(runs)
     for name, s in result["figures"].items():
         print(f"{FIGURES.get(name, name):<48}{s['median']:>12,.1f} {s['unit']}")
     print(f"{'kernel init (QEMU start to /init)':<48}{result['init_s']['median']:>12.2f} s")
