@@ -7,26 +7,53 @@ Under QEMU's software emulation the absolute times mean little; the ratio
 to Linux measured in the same emulator is the figure that counts.
 """
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import linux_peer  # noqa: E402
 
+ROOT = linux_peer.ROOT
+KERNEL = ROOT / "target" / "x86_64-unknown-none" / "release" / "pyrite"
+# What `make iso` packs of user/ (tools/user-programs), FILE=/NAME a line.
+PROGRAMS = ROOT / "build" / "user-programs"
+PYRITE_ISO = ROOT / "build" / "pyrite-osbench.iso"
+# Where Pyrite's ISO carries the benchmark program and the one it starts.
+BENCH_ON_PYRITE, TRUE_ON_PYRITE = "/bin/osbench", "/bin/true"
+
 TARGET_RATIO = 1.0
 # What the Pyrite column says while Pyrite cannot run the benchmark program.
 PYRITE_MISSING = "not yet (no user mode)"
 
 
-def pyrite_run(round_index):
+def pyrite_iso():
+    """build/pyrite-osbench.iso: `make iso`'s kernel and user programs plus
+    the benchmark program (the very binary Linux runs) as /bin/osbench and
+    /bin/true. Returns its path."""
+    if not PROGRAMS.exists() or not KERNEL.exists():
+        sys.exit(f"{PROGRAMS} or {KERNEL} is missing: run `make iso` first")
+    programs = linux_peer.build_programs()
+    modules = PROGRAMS.read_text().split() + [f"{programs['bench']}={BENCH_ON_PYRITE}",
+                                              f"{programs['true']}={TRUE_ON_PYRITE}"]
+    subprocess.run([str(ROOT / "tools" / "mkiso"), str(KERNEL), str(PYRITE_ISO)], check=True,
+                   env={**os.environ, "BOOT_MODULES": " ".join(modules)},
+                   stdout=subprocess.DEVNULL)
+    return PYRITE_ISO
+
+
+def pyrite_run(round_index, quick):
     """One round of the benchmark program on Pyrite: {name: (value, unit)},
     parsed from its BENCH lines with linux_peer.parse, or None while Pyrite
     cannot run it (it has no user mode yet).
 
-    Once it can, this boots build/pyrite.iso (qemu.Machine, the machine
-    linux_peer boots Linux on), runs the program at the prompt and returns
-    linux_peer.parse(output)[0] after checking BENCH-DONE came."""
-    del round_index
+    Once it can, this boots pyrite_iso() (built once per measure()) in
+    qemu.Machine (128 MiB, default CPU, one CPU: linux_peer's machine),
+    types `osbench quick|full /bin/true` at the prompt, waits (bounded)
+    for BENCH-DONE and returns linux_peer.parse(output)[0], checked with
+    the FIGURES test of linux_peer.problems."""
+    del round_index, quick
     return None
 
 
@@ -41,7 +68,7 @@ def measure(runs, note, quick=False):
         linux.append(run)
         note(f"round {i + 1} of {runs}, Linux: /init after {run.init_s:.2f} s, "
              f"null syscall {run.figures['os_null_syscall'][0]:,.1f} ns")
-        figures = pyrite_run(i)
+        figures = pyrite_run(i, quick)
         if figures is not None:
             pyrite.append(figures)
             note(f"round {i + 1} of {runs}, Pyrite: null syscall "
@@ -89,9 +116,10 @@ def table_rows(results):
 def print_table(results):
     linux = results["linux"]
     print()
+    rounds = linux["init_s"]["runs"]
     print(f"Pyrite beside Linux ({linux['kernel']}), the same benchmark program in the same QEMU"
-          f" ({linux['memory']}, {linux['cpus']} CPU, TCG); median of {linux['init_s']['runs']}"
-          f" rounds; target: Pyrite / Linux at most {TARGET_RATIO:.1f}x")
+          f" ({linux['memory']}, {linux['cpus']} CPU, TCG); median of {rounds}"
+          f" round{'s' if rounds > 1 else ''}; target: Pyrite / Linux at most {TARGET_RATIO:.1f}x")
     print(f"{'figure':<46}{'Pyrite':>24}{'Linux':>12}  {'unit':<11}{'ratio':>7}  target")
     for figure, pyrite, theirs, unit, ratio, verdict in table_rows(results):
         print(f"{figure:<46}{pyrite:>24}{theirs:>12}  {unit:<11}{ratio:>7}  {verdict}")

@@ -15,7 +15,8 @@
  *
  * As /init (pid 1) it mounts /proc, reads `bench.quick=1` from
  * /proc/cmdline (few iterations: the smoke test) and powers the machine
- * off at the end. Run by hand (`bench [quick]`) it just exits.
+ * off at the end. Run by hand (`bench [quick|full] [path of true]`) it
+ * just exits.
  *
  * Plain C99 and POSIX, static: musl or glibc.
  */
@@ -55,7 +56,8 @@ static const struct sizes FULL = {7, 200000, 20000, 20000, 4096, 100, 200};
 static const struct sizes QUICK = {3, 2000, 200, 200, 64, 3, 5};
 
 #define MAX_ROUNDS 16
-#define TRUE_PATH "/true"
+/* The program process start runs; argv[2] names another. */
+static const char *true_path = "/true";
 
 /* Linux's futex operations (linux/futex.h, which musl's headers lack). */
 #define FUTEX_WAIT_PRIVATE 128
@@ -194,7 +196,7 @@ static double page_fault(long pages)
 /* 4. Process start: a tiny static program started, run to exit and waited. */
 static double spawn_wait(long n, int use_fork)
 {
-    char *argv[] = {TRUE_PATH, NULL};
+    char *argv[] = {(char *)true_path, NULL};
     double start = now_ns();
     for (long i = 0; i < n; i++) {
         pid_t pid;
@@ -202,12 +204,12 @@ static double spawn_wait(long n, int use_fork)
         if (use_fork) {
             pid = fork();
             if (pid == 0) {
-                execve(TRUE_PATH, argv, environ);
+                execve(true_path, argv, environ);
                 _exit(127);
             }
             if (pid < 0)
                 return -1;
-        } else if (posix_spawn(&pid, TRUE_PATH, NULL, NULL, argv, environ) != 0) {
+        } else if (posix_spawn(&pid, true_path, NULL, NULL, argv, environ) != 0) {
             return -1;
         }
         if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -290,6 +292,8 @@ int main(int argc, char **argv)
     if (as_init && mount("proc", "/proc", "proc", 0, NULL) != 0)
         fail("mount /proc");
     int quick = (argc > 1 && strcmp(argv[1], "quick") == 0) || quick_from_cmdline();
+    if (argc > 2)
+        true_path = argv[2];
     printf("bench: %s, %d rounds, median per figure\n", quick ? "quick" : "full",
            (quick ? QUICK : FULL).rounds);
     fflush(stdout);
