@@ -44,6 +44,7 @@ APPEND = "console=ttyS0 quiet panic=-1"
 START = "bench: start"
 DONE = "BENCH-DONE"
 BENCH_LINE = re.compile(r"^BENCH (\S+) (\S+) (\S+)\s*$")
+SKIP_LINE = re.compile(r"^BENCH-SKIP (\S+) (.*?)\s*$", re.M)
 START_LINE = re.compile(re.escape(START) + r" uptime_ms=([0-9.]+)")
 
 # Every figure the benchmark program prints, for people. The smoke test
@@ -147,6 +148,11 @@ def parse(text):
     return figures, done, float(start.group(1)) if start else None
 
 
+def skipped(text):
+    """{name: reason} of the figures the program could not measure."""
+    return dict(SKIP_LINE.findall(text.replace("\r", "")))
+
+
 def boot(quick, timeout):
     """Boots Linux with the benchmark as /init; returns a Run. QEMU is
     killed after `timeout` seconds (the Run then has status None)."""
@@ -189,6 +195,8 @@ def problems(run):
     unknown = sorted(set(run.figures) - set(FIGURES))
     if missing:
         found.append(f"figures missing: {', '.join(missing)}")
+    for name, reason in skipped(run.text).items():
+        found.append(f"{name} skipped: {reason}")
     if unknown:
         found.append(f"figures unknown to tools/linux_peer.py: {', '.join(unknown)}")
     if not run.done:
@@ -236,11 +244,15 @@ def _self_test():
     assert figures == {"os_null_syscall": (812.3, "ns/call"), "os_page_fault": (4000.0, "ns/page")}
     assert done and uptime == 812.5
     assert parse("BENCH-DONE-not\n")[1] is False
+    assert skipped("BENCH-SKIP os_page_fault Function not implemented\r\n") == {
+        "os_page_fault": "Function not implemented"}
     archive = cpio_newc([("init", 0o100755, b"abc", (0, 0))])
     assert archive.startswith(b"070701") and archive.rstrip(b"\0").endswith(b"TRAILER!!!")
     assert len(archive) % 4 == 0
     run = Run(figures, 1.0, uptime, done, 0, sample)
     assert any("missing" in p for p in problems(run))
+    run.text += "BENCH-SKIP os_spawn_exit_wait No such file or directory\n"
+    assert any(p == "os_spawn_exit_wait skipped: No such file or directory" for p in problems(run))
 
 
 def main():
