@@ -10,10 +10,12 @@ to Linux measured in the same emulator is the figure that counts.
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import linux_peer  # noqa: E402
+import qemu  # noqa: E402
 
 ROOT = linux_peer.ROOT
 KERNEL = ROOT / "target" / "x86_64-unknown-none" / "release" / "pyrite"
@@ -43,41 +45,66 @@ def pyrite_iso():
     return PYRITE_ISO
 
 
-def pyrite_run(round_index, quick):
-    """One round of the benchmark program on Pyrite: {name: (value, unit)},
-    parsed from its BENCH lines with linux_peer.parse, or None while Pyrite
-    cannot run it (it has no user mode yet).
+# The shell's command that runs a program in the foreground, and what the
+# shell says to a command it does not have (then Pyrite has no user mode).
+RUN_COMMAND = "run"
+NO_SUCH_COMMAND = "unknown command: " + RUN_COMMAND
 
-    Once it can, this boots pyrite_iso() (built once per measure()) in
-    qemu.Machine (128 MiB, default CPU, one CPU: linux_peer's machine),
-    types `osbench quick|full /bin/true` at the prompt, waits (bounded)
-    for BENCH-DONE and returns linux_peer.parse(output)[0], checked with
-    the FIGURES test of linux_peer.problems."""
-    del round_index, quick
-    return None
+
+def pyrite_run(iso, quick, timeout=300):
+    """One round of the benchmark program on Pyrite: boots `iso`
+    (pyrite_iso()) on the machine Linux gets (qemu.Machine: 128 MiB, the
+    default CPU, one CPU), types `run osbench quick|full /bin/true` on
+    serial and reads the BENCH lines as linux_peer does. Returns
+    ({name: (value, unit)}, {name: reason skipped}), or None if the shell
+    has no `run` (no user mode). Exits with the output if the program
+    does not finish within `timeout` seconds."""
+    line = f"{RUN_COMMAND} {BENCH_ON_PYRITE.removeprefix('/bin/')} " \
+           f"{'quick' if quick else 'full'} {TRUE_ON_PYRITE}"
+    with qemu.Machine(iso, firmware="bios", memory=linux_peer.MEMORY) as m:
+        if m.wait_for(qemu.PROMPT, 60) is None:
+            sys.exit(f"Pyrite never reached its prompt:\n{m.text()[-2000:]}")
+        before = len(m.text())
+        m.send_serial(line + "\r")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = m.text()[before:]
+            if NO_SUCH_COMMAND in text:
+                return None
+            if any(ln.strip() == linux_peer.DONE for ln in text.splitlines()):
+                break
+            if m.process.poll() is not None:
+                sys.exit(f"QEMU ended during `{line}`:\n{text[-2000:]}")
+            time.sleep(0.05)
+        else:
+            sys.exit(f"`{line}` on Pyrite gave no {linux_peer.DONE} in {timeout} s:\n{text[-2000:]}")
+    figures = linux_peer.parse(text)[0]
+    return figures, linux_peer.skipped(text)
 
 
 def measure(runs, note, quick=False):
     """`runs` rounds, each one Linux boot then one Pyrite run; returns the
-    `linux` and `pyrite` sections of bench.json (pyrite: figures, or the
-    reason there are none)."""
+    `linux` and `pyrite_os` sections of bench.json (pyrite_os: figures and
+    skipped ones, or the reason there are none)."""
     linux_peer.build_initramfs()
-    linux, pyrite = [], []
+    iso = pyrite_iso()
+    linux, pyrite, skipped = [], [], {}
     for i in range(runs):
         run = linux_peer.checked_boot(quick)
         linux.append(run)
         note(f"round {i + 1} of {runs}, Linux: /init after {run.init_s:.2f} s, "
              f"null syscall {run.figures['os_null_syscall'][0]:,.1f} ns")
-        figures = pyrite_run(i, quick)
-        if figures is not None:
-            pyrite.append(figures)
-            note(f"round {i + 1} of {runs}, Pyrite: null syscall "
-                 f"{figures['os_null_syscall'][0]:,.1f} ns")
-        else:
+        ours = pyrite_run(iso, quick)
+        if ours is None:
             note(f"round {i + 1} of {runs}, Pyrite: {PYRITE_MISSING}")
+            continue
+        pyrite.append(ours[0])
+        skipped.update(ours[1])
+        got = ", ".join(f"{n} {v:,.1f} {u}" for n, (v, u) in ours[0].items())
+        note(f"round {i + 1} of {runs}, Pyrite: {got or 'no figures'}")
     return {"linux": linux_peer.section(linux),
-            "pyrite_os": {"figures": linux_peer.summarise(pyrite)} if pyrite
-            else {"missing": PYRITE_MISSING}}
+            "pyrite_os": {"figures": linux_peer.summarise(pyrite), "skipped": skipped}
+            if pyrite else {"missing": PYRITE_MISSING}}
 
 
 def ratio_cells(pyrite, linux):
@@ -92,11 +119,17 @@ def table_rows(results):
     """(figure, Pyrite text, Linux text, unit, ratio, verdict) rows."""
     linux = results["linux"]
     ours = results["pyrite_os"].get("figures")
+    skipped = results["pyrite_os"].get("skipped", {})
     rows = []
     for name, human in linux_peer.FIGURES.items():
         theirs = linux["figures"][name]
         mine = ours[name]["median"] if ours and name in ours else None
-        pyrite_text = f"{mine:,.1f}" if mine is not None else PYRITE_MISSING
+        if mine is not None:
+            pyrite_text = f"{mine:,.1f}"
+        elif ours is None:
+            pyrite_text = PYRITE_MISSING
+        else:
+            pyrite_text = "skipped: " + skipped.get(name, "not printed")[:15]
         rows.append((human, pyrite_text, f"{theirs['median']:,.1f}", theirs["unit"],
                      *ratio_cells(mine, theirs["median"])))
     # Kernel init apart: to /init (Linux, straight from QEMU's -kernel) and to
@@ -134,9 +167,12 @@ def _self_test():
                        "boot_s_bios": {"median": 3.0}, "init_ms_bios": {"median": 20.0}})
     assert rows[0][1] == PYRITE_MISSING and rows[0][4:] == ("-", "-")
     assert rows[-2][4:] == ("1.50x", "MISSED") and rows[-1][4:] == ("0.03x", "met")
-    ours = {"figures": {"os_null_syscall": {"median": 50.0}}}
+    ours = {"figures": {"os_null_syscall": {"median": 50.0}},
+            "skipped": {"os_thread_switch_futex": "Function not implemented"}}
     rows = table_rows({"linux": linux, "pyrite_os": ours})
-    assert rows[0][1:] == ("50.0", "100.0", "ns", "0.50x", "met") and rows[1][1] == PYRITE_MISSING
+    assert rows[0][1:] == ("50.0", "100.0", "ns", "0.50x", "met"), rows[0]
+    assert rows[1][1] == "skipped: Function not im" and rows[1][4:] == ("-", "-"), rows[1]
+    assert rows[2][1] == "skipped: not printed", rows[2]
 
 
 if __name__ == "__main__":
