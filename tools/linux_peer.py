@@ -54,7 +54,7 @@ FIGURES = {
     "os_thread_switch_futex": "thread switch, token through a futex",
     "os_sched_yield_switch": "thread switch, two threads in sched_yield",
     "os_page_fault": "page fault, first touch of an anonymous page",
-    "os_spawn_exit_wait": "process start: posix_spawn + exit + wait",
+    "os_spawn_exit_wait": "spawn + exit + wait (Linux: posix_spawn)",
     "os_fork_exec_exit_wait": "process start: fork + exec + exit + wait",
     "os_nanosleep_1ms_oversleep_median": "nanosleep(1 ms): oversleep, median",
     "os_nanosleep_1ms_oversleep_max": "nanosleep(1 ms): oversleep, max",
