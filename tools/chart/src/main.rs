@@ -217,7 +217,7 @@ fn draw(results: &Value) -> String {
             y,
             (
                 "OS benchmarks: the same program on Pyrite and on Linux, in the same QEMU",
-                "time per operation, log scale: each labelled line is ten times the last; lower is better",
+                "nanoseconds per operation, log scale: each labelled line is ten times the last; lower is better",
             ),
             &dots,
             &os::notes(results),
