@@ -1,11 +1,13 @@
 //! Draws Pyrite's benchmark chart from the results `make bench` wrote:
 //! the heap designs beside other allocators (dots on a log axis, since the
 //! figures span decades), and boot time beside the trivial-kernel floor
-//! (bars from zero, so their lengths compare).
+//! (bars from zero, so their lengths compare), and the OS benchmarks on
+//! Pyrite beside Linux (dots on a log axis).
 //!
 //!   pyrite-chart build/bench.json build/bench.svg
 
 mod axis;
+mod os;
 mod panel;
 mod svg;
 
@@ -208,6 +210,19 @@ fn draw(results: &Value) -> String {
             &notes,
         );
     }
+    let dots = os::dots(results, PYRITE[0], PEERS[0]);
+    if !dots.is_empty() {
+        y = layout.dots(
+            &mut svg,
+            y,
+            (
+                "OS benchmarks: the same program on Pyrite and on Linux, in the same QEMU",
+                "nanoseconds per operation, log scale: each labelled line is ten times the last; lower is better",
+            ),
+            &dots,
+            &os::notes(results),
+        );
+    }
     svg.finish(y as u32 + 10)
 }
 
@@ -270,8 +285,19 @@ mod tests {
     }
 
     #[test]
+    fn the_os_panel_shows_linux_and_why_pyrite_is_missing() {
+        let mut results = sample();
+        results["linux"] = serde_json::json!({"figures": {
+            "os_null_syscall": {"median": 400.0, "unit": "ns/call"}}});
+        results["pyrite_os"] = serde_json::json!({"missing": "not yet (no user mode)"});
+        let svg = draw(&results);
+        assert!(svg.contains(">null system call, Linux</text>"), "{svg}");
+        assert!(svg.contains("Pyrite: not yet (no user mode)"));
+    }
+
+    #[test]
     fn missing_figures_leave_panels_out() {
         let svg = draw(&serde_json::json!({"date": "d", "machine": "m", "runs": 1}));
-        assert!(!svg.contains("Heap w1") && !svg.contains("Boot:"));
+        assert!(!svg.contains("Heap w1") && !svg.contains("Boot:") && !svg.contains("OS bench"));
     }
 }

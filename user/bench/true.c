@@ -1,0 +1,5 @@
+/* The tiny static program the process-start benchmark runs: exits at once. */
+int main(void)
+{
+    return 0;
+}
