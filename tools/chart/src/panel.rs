@@ -60,7 +60,7 @@ pub fn text_width(text: &str, size: u32) -> f64 {
 /// grouped as on the axes.
 pub fn short(value: f64) -> String {
     match value.abs() {
-        v if v >= 1000.0 && v < 1e15 => {
+        v if (1000.0..1e15).contains(&v) => {
             let digits = format!("{:.0}", v);
             let mut grouped = String::from(if value < 0.0 { "-" } else { "" });
             for (i, c) in digits.chars().enumerate() {
