@@ -64,6 +64,7 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
     if let Err(err) = interrupts::init() {
         panic::fatal(format_args!("interrupts: {err}"));
     }
+    crate::syscall::init();
     if let Err(err) = start_devices() {
         panic::fatal(format_args!("interrupts: {err}"));
     }

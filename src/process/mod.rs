@@ -1,8 +1,15 @@
-//! Processes: for now, what it takes to load a program. A program is a
-//! static ELF64 file in the file tree ([`crate::fs`]); [`load`] checks it
-//! ([`elf`]), maps it into a new address space with a stack and the System V
-//! initial stack ([`loader`], [`initial_stack`]), and hands back what
-//! entering it needs. Entering ring 3 and the system calls build on this.
+//! Processes: programs running in ring 3, each in its own address space.
+//! A program is a static ELF64 file in the file tree ([`crate::fs`]);
+//! [`load`] checks it ([`elf`]), maps it into a new address space with a
+//! stack and the System V initial stack ([`loader`], [`initial_stack`]);
+//! [`spawn`] makes it a process ([`table`]) whose thread enters ring 3
+//! ([`enter`]). The system calls (src/syscall/) reach user memory only
+//! through [`user_access`]; `brk` and `mmap` memory is demand-zero
+//! ([`memory`]); open files are in [`files`].
+//!
+//! **Starting and waiting** is the kernel's business for now: the shell
+//! calls [`spawn`] and [`wait`] (`run`); programs have `exit`, but no
+//! `fork`/`execve`/`wait4` yet.
 //!
 //! The user half of a program's space:
 //!
@@ -17,10 +24,20 @@
 pub mod elf;
 #[cfg(test)]
 mod elf_tests;
+pub mod enter;
+pub mod fault;
+pub mod files;
 pub mod initial_stack;
 pub mod loader;
+pub mod memory;
+pub mod table;
+pub mod user_access;
 
 pub use loader::{LoadError, LoadedImage, load_image};
+pub use table::{
+    ExitStatus, Pid, Process, SpawnError, Started, current, exit_current, find, kill, list, reap,
+    spawn, wait,
+};
 
 /// Loads the program at `path` in the file tree, with `argv` (its name
 /// first, by convention) and `envp`, into a new address space.

@@ -62,6 +62,7 @@ fn new_thread(plan: Plan) -> Arc<Thread> {
         saved_rsp: core::cell::UnsafeCell::new(0),
         stack: Mutex::new(plan.stack),
         space: plan.space,
+        fs_base: AtomicU64::new(0),
         cpu_ticks: AtomicU64::new(0),
         run_start: AtomicU64::new(0),
         timer_wake: (AtomicU64::new(0), AtomicU64::new(0)),

@@ -117,6 +117,9 @@ pub struct Thread {
     /// taken by the reaper.
     pub(super) stack: Mutex<Option<Stack>>,
     pub(super) space: Option<Arc<AddressSpace>>,
+    /// A user thread's FS base (thread-local storage), restored by the
+    /// switch.
+    pub(super) fs_base: AtomicU64,
     /// TSC ticks spent on a CPU before the current run.
     pub(super) cpu_ticks: AtomicU64,
     /// TSC when its current run began.

@@ -9,6 +9,7 @@ pub mod editor;
 pub mod files;
 pub mod foreground;
 pub mod keys;
+mod programs;
 mod threads;
 
 use futures_util::stream::{self, Stream};
@@ -156,7 +157,7 @@ async fn run_command(command: Command<'_>) {
         Command::Tasks => print_tasks(),
         Command::Ps => threads::ps(),
         Command::Spin => threads::spin(),
-        Command::Kill(id) => threads::kill(id),
+        Command::Kill(id) => programs::kill(id),
         Command::Ticks => println!("{} ticks", timer::ticks()),
         Command::Irq => print_interrupts(),
         Command::Sleep(duration) => {
@@ -170,6 +171,7 @@ async fn run_command(command: Command<'_>) {
         }
         Command::Ls(dir) => list_directory(dir.unwrap_or("/")),
         Command::Cat { path, hex } => print_file(path, hex),
+        Command::Run { words, background } => programs::run(words, background).await,
         Command::Lspci => {
             for function in pci::functions() {
                 println!("{function}");

@@ -1,0 +1,83 @@
+//! Does something a program must not, as its argument says, so the kernel
+//! can show it ends this process alone: null, write-text, exec-data, ud2,
+//! div0, stack-overflow, kernel-read, bad-syscall-ptr (passes a kernel
+//! pointer to write and prints the result it got; it ends normally).
+#![no_std]
+#![no_main]
+
+use pyrite_rt::{println, sys};
+
+pyrite_rt::main!(main);
+
+/// A kernel address: the kernel's image (the top 2 GiB).
+const KERNEL_ADDRESS: u64 = 0xffff_ffff_8010_0000;
+
+static DATA: [u8; 4] = [0xc3, 0xc3, 0xc3, 0xc3]; // ret ret ret ret
+static mut WRITABLE: [u8; 4] = [0xc3; 4];
+
+const USAGE: &str =
+    "usage: fault null|write-text|exec-data|ud2|div0|stack-overflow|kernel-read|bad-syscall-ptr";
+
+fn main(env: &pyrite_rt::Env) -> i32 {
+    let Some(what) = env.args().nth(1) else {
+        println!("{USAGE}");
+        return 2;
+    };
+    let what = core::str::from_utf8(what).unwrap_or("?");
+    println!("fault: {what}");
+    match what {
+        // SAFETY (all below): these are the faults asked for; the kernel
+        // ends the process at the faulting instruction.
+        "null" => unsafe {
+            let value = core::ptr::read_volatile(core::ptr::null::<u64>());
+            println!("read {value} from null?");
+        },
+        "write-text" => unsafe {
+            core::ptr::write_volatile(main as *const () as *mut u8, 0x90);
+        },
+        "exec-data" => unsafe {
+            let _ = &DATA;
+            let code: extern "C" fn() = core::mem::transmute((&raw mut WRITABLE).cast::<u8>());
+            code();
+        },
+        "ud2" => unsafe { core::arch::asm!("ud2") },
+        "div0" => {
+            let zero = core::hint::black_box(0u64);
+            // SAFETY: a divide error, on purpose (Rust's `/` checks first).
+            unsafe { core::arch::asm!("div {0}", in(reg) zero, inout("rax") 1u64 => _, inout("rdx") 0u64 => _) };
+        }
+        "stack-overflow" => println!("{}", recurse(1)),
+        "kernel-read" => unsafe {
+            let value = core::ptr::read_volatile(KERNEL_ADDRESS as *const u64);
+            println!("read {value:#x} from the kernel?");
+        },
+        "bad-syscall-ptr" => {
+            let args = [1, KERNEL_ADDRESS, 64, 0, 0, 0];
+            // SAFETY: the kernel must refuse the pointer, not read it.
+            let result = unsafe { sys::syscall(sys::nr::WRITE, args) };
+            match result {
+                Ok(n) => println!("write returned {n}"),
+                Err(sys::Errno(e)) => println!("write returned -{e}"),
+            }
+            return 0;
+        }
+        _ => {
+            println!("{USAGE}");
+            return 2;
+        }
+    }
+    println!("fault: {what} did not fault");
+    1
+}
+
+/// Recurses until the stack runs out (the stop condition never holds),
+/// each frame holding a page.
+fn recurse(depth: u64) -> u64 {
+    let mut frame = [0u8; 4096];
+    frame[0] = depth as u8;
+    let frame = core::hint::black_box(frame);
+    if core::hint::black_box(depth) == u64::MAX {
+        return 0;
+    }
+    recurse(depth + 1) + u64::from(frame[0])
+}
