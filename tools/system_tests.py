@@ -22,6 +22,7 @@ import interactive_tests  # noqa: E402
 import kernel_output  # noqa: E402
 import qemu  # noqa: E402
 import systest_user  # noqa: E402
+import systest_userrun  # noqa: E402
 import systest_power  # noqa: E402
 from screenshot import ppm_to_png, read_ppm  # noqa: E402
 
@@ -649,6 +650,7 @@ for _cell in boot_matrix.CELLS:
 
 TESTS += interactive_tests.TESTS
 TESTS += systest_user.TESTS
+TESTS += systest_userrun.TESTS
 TESTS += systest_power.TESTS
 
 import systest_threads  # noqa: E402

@@ -70,7 +70,7 @@ impl fmt::Display for ExitStatus {
             Self::Exited(code) => write!(f, "exit status {code}"),
             Self::Fault(vector) => {
                 let (mnemonic, name) = crate::interrupts::exceptions::name(*vector);
-                write!(f, "ended by a {name} ({mnemonic})")
+                write!(f, "ended by a fault: {name} ({mnemonic})")
             }
             Self::Killed => f.write_str("killed"),
         }

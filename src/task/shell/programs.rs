@@ -124,7 +124,7 @@ pub fn ps() {
         };
         let thread = p.thread().map_or(String::from("-"), |t| format!("{t}"));
         let parent = p.parent().map_or(String::from("-"), |pid| format!("{pid}"));
-        println!("{:>6}  {:>6}  {:>6}  {:<8} {}", p.pid(), parent, thread, state, p.name());
+        println!("{:>6}  {:>6}  {:>6}  {:<8} {}", p.pid().0, parent, thread, state, p.name());
     }
 }
 

@@ -1,0 +1,154 @@
+"""System tests of user mode: programs run in ring 3 from the shell
+(`run`), every kind of fault ends only its process, bad pointers get
+-EFAULT, a spinning program does not stall the shell and `kill` and
+Ctrl-C end it, and many runs leave memory where it was.
+
+tools/system_tests.py runs these with its own; see TESTS.
+"""
+
+import re
+import time
+
+import qemu
+from systest_user import ISO, boot_to_prompt, run, wait_for_count
+
+TESTS = []
+PROMPT = qemu.PROMPT
+
+# fault's argument -> what the one-line report must say.
+FAULTS = {
+    "null": r"page fault \(#PF\) at RIP 0x[0-9a-f]+, address 0x0 \(page 0: a null pointer; "
+            r"page not present, read, user mode\)",
+    "write-text": r"page fault \(#PF\) at RIP 0x[0-9a-f]+, address 0x[0-9a-f]+ "
+                  r"\(code \(read-only, executable\); protection violation, write, user mode\)",
+    "exec-data": r"page fault \(#PF\) at RIP (?P<rip>0x[0-9a-f]+), address (?P=rip) \([^;]*not executable\); "
+                 r"protection violation, instruction fetch, user mode\)",
+    "ud2": r"invalid opcode \(#UD\) at RIP 0x[0-9a-f]+",
+    "div0": r"divide error \(#DE\) at RIP 0x[0-9a-f]+",
+    "stack-overflow": r"page fault \(#PF\) at RIP 0x[0-9a-f]+, address 0x7ffffffde[0-9a-f]{3} "
+                      r"\(the stack's guard page: a stack overflow; page not present, write, "
+                      r"user mode\)",
+    "kernel-read": r"page fault \(#PF\) at RIP 0x[0-9a-f]+, address 0xffffffff80100000 "
+                   r"\(kernel space; protection violation, read, user mode\)",
+}
+
+
+def userrun_test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def mem_raw(machine):
+    line = run(machine, "mem --raw").strip()
+    return dict(pair.split("=", 1) for pair in line.removeprefix("mem: ").split())
+
+
+def pid_of(started):
+    match = re.match(r"\[(\d+)\] /bin/\w+ started; kill (\d+) ends it", started.strip())
+    assert match and match[1] == match[2], started
+    return match[1]
+
+
+@userrun_test
+def programs_run_in_user_mode_and_faults_end_only_their_process():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        assert "system calls: syscall/sysret on" in m.text(), m.text()[-3000:]
+        out = run(m, "run hello a b")
+        assert out == "Hello from user space!\na b\n", repr(out)
+        for what, report in FAULTS.items():
+            out = run(m, f"run fault {what}")
+            line = re.escape("process ") + r"(\d+) \(/bin/fault\): " + report
+            found = re.search(line, out)
+            assert found, f"{what}: no report matching {line!r} in:\n{out}"
+            pid = found[1]
+            assert f"[{pid}] /bin/fault: ended by a fault: " in out, out
+            assert run(m, "echo next") == "next\n", f"after {what}: {m.text()[-500:]}"
+        out = run(m, "run fault bad-syscall-ptr")
+        assert out == "fault: bad-syscall-ptr\nwrite returned -14\n", repr(out)
+        out = run(m, "run regs")
+        assert out == "regs: changed mask 0x0, rcx/r11 as sysret leaves them: true\n", out
+        out = run(m, "run nosuch")
+        assert out == "run: /bin/nosuch: no such file or directory\n" or "nosuch" in out, out
+        assert "EXCEPTION" not in m.text() and "panicked" not in m.text(), m.text()[-2000:]
+
+
+def fresh_prompt(machine):
+    """An empty line: a notice printed over the prompt is then behind us."""
+    prompts = machine.text().count(PROMPT)
+    machine.send_serial(b"\r")
+    assert wait_for_count(machine, PROMPT, prompts + 1), machine.text()[-500:]
+
+
+def answer_time(machine, line, needle):
+    """Sends `line` on serial; seconds until `needle` appears after it."""
+    seen = machine.text().count(needle)
+    start = time.monotonic()
+    machine.send_serial(line.encode() + b"\r")
+    while machine.text().count(needle) <= seen:
+        assert time.monotonic() - start < 10, machine.text()[-500:]
+        time.sleep(0.002)
+    return time.monotonic() - start
+
+
+@userrun_test
+def a_spinning_program_leaves_the_shell_responsive_and_dies_by_kill_or_ctrl_c():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        pid = pid_of(run(m, "run spin &"))
+        assert wait_for_count(m, f"spinning (pid {pid})", 1), m.text()[-500:]
+        # The shell prints its prompt again; wait until the spinner runs.
+        time.sleep(0.3)
+        took = min(answer_time(m, "echo still-here", "\nstill-here\n") for _ in range(3))
+        print(f"    echo answered in {took * 1000:.0f} ms with spin running")
+        assert took < 0.1, took
+        ps = run(m, "ps")
+        assert re.search(rf"^\s+{pid}\s+-\s+\d+\s+running\s+/bin/spin$", ps, re.M), ps
+        out = run(m, f"kill {pid}")
+        assert out == f"process {pid} ends at its next preemption point\n", out
+        assert wait_for_count(m, f"[{pid}] killed", 1), m.text()[-500:]
+        fresh_prompt(m)
+        assert "/bin/spin" not in run(m, "ps"), m.text()[-500:]
+        # In the foreground, Ctrl-C ends it.
+        prompts = m.text().count(PROMPT)
+        m.send_serial(b"run spin\r")
+        assert wait_for_count(m, "spinning (pid", 2), m.text()[-500:]
+        m.send_serial(b"\x03")
+        assert wait_for_count(m, PROMPT, prompts + 1, timeout=5), m.text()[-500:]
+        assert re.search(r"\^C: process \d+ killed", m.text()), m.text()[-500:]
+        time.sleep(0.2)
+        assert "/bin/spin" not in run(m, "ps"), m.text()[-500:]
+        assert run(m, "echo alive") == "alive\n"
+
+
+# How many runs the leak test makes (each a spawn, a run and a wait).
+RUNS = 1000
+# The shell keeps this many lines of history (src/task/shell/editor.rs),
+# not repeating the line before: the warm-up fills it with the three lines
+# each measurement types, so that history is the same at both.
+HISTORY = 32
+
+
+@userrun_test
+def many_runs_leave_frames_and_heap_where_they_were():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        # Runs first: what is made once (tasks, logs) is made now, and the
+        # history fills with the lines the test types.
+        for _ in range(HISTORY // 3 + 1):
+            run(m, "run hello leak")
+            run(m, "sleep 100ms")
+            before = mem_raw(m)
+        start = time.monotonic()
+        for _ in range(RUNS):
+            out = run(m, "run hello leak")
+            assert out == "Hello from user space!\nleak\n", out
+        took = time.monotonic() - start
+        run(m, "sleep 100ms")
+        after = mem_raw(m)
+        print(f"    {RUNS} runs in {took:.1f} s; frames free {before['frames_free']} -> "
+              f"{after['frames_free']}, heap in use {before['heap_in_use_bytes']} -> "
+              f"{after['heap_in_use_bytes']}")
+        assert after["frames_free"] == before["frames_free"], (before, after)
+        assert after["heap_in_use_bytes"] == before["heap_in_use_bytes"], (before, after)
+        assert after["heap_blocks"] == before["heap_blocks"], (before, after)
