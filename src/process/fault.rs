@@ -25,10 +25,7 @@ pub fn on_user_fault(ctx: &mut InterruptContext, cr2: u64) {
         }
     }
     let line = report(process.as_deref(), ctx, cr2);
-    crate::console::write_coloured(
-        Some(crate::console::ERROR_COLOUR),
-        format_args!("{line}\n"),
-    );
+    crate::console::write_coloured(Some(crate::console::ERROR_COLOUR), format_args!("{line}\n"));
     log::debug!("{line}");
     drop(process);
     exit_current(ExitStatus::Fault(vector))
@@ -74,8 +71,9 @@ pub fn describe(process: Option<&Process>, addr: u64) -> &'static str {
         return "the stack";
     }
     let flags = process.and_then(|p| {
-        p.space()
-            .page_flags(crate::memory::page::Page::containing(x86_64::VirtAddr::new(addr)))
+        p.space().page_flags(crate::memory::page::Page::containing(
+            x86_64::VirtAddr::new(addr),
+        ))
     });
     use crate::memory::paging::EntryFlags;
     match flags {

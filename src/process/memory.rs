@@ -113,7 +113,8 @@ impl Regions {
             return None;
         }
         self.brk = new;
-        Some(now.min(old)..old.max(now).min(old))
+        // Shrunk: the pages it no longer covers; grown: none.
+        Some(now.min(old)..old)
     }
 
     fn overlaps(&self, pages: &Range<u64>) -> bool {
@@ -208,11 +209,19 @@ mod tests {
         let mut r = Regions::new(0x40_0123);
         assert_eq!(r.brk(), 0x40_1000);
         assert_eq!(r.covering(0x401), None);
-        assert_eq!(r.set_brk(0x40_1000 + 2 * P + 5), Some(0x404..0x404));
+        let grown = r.set_brk(0x40_1000 + 2 * P + 5);
+        assert!(
+            grown.is_some_and(|pages| pages.is_empty()),
+            "nothing to unmap"
+        );
         assert_eq!(r.covering(0x401), Some(Protection::READ_WRITE));
         assert_eq!(r.covering(0x403), Some(Protection::READ_WRITE));
         assert_eq!(r.covering(0x404), None);
-        assert_eq!(r.set_brk(0x40_1000 + P), Some(0x402..0x404), "pages to unmap");
+        assert_eq!(
+            r.set_brk(0x40_1000 + P),
+            Some(0x402..0x404),
+            "pages to unmap"
+        );
         assert_eq!(r.set_brk(0x40_0000), None, "below its start");
         assert_eq!(r.set_brk(0x40_1000 + MAX_BRK_BYTES + 1), None, "too far");
     }

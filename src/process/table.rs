@@ -143,9 +143,10 @@ impl Process {
         }
         let prot = self.memory.lock().covering(addr / crate::memory::PAGE_SIZE);
         match prot {
-            Some(prot) if prot.any() && (access == Access::Read || prot.write) => {
-                self.space.map(page, page_flags(prot)).map_err(|_| BadAddress)
-            }
+            Some(prot) if prot.any() && (access == Access::Read || prot.write) => self
+                .space
+                .map(page, page_flags(prot))
+                .map_err(|_| BadAddress),
             _ => Err(BadAddress),
         }
     }

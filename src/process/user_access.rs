@@ -73,7 +73,7 @@ pub fn fault_fixup(rip: u64) -> Option<u64> {
     let end = (&raw const user_copy_access_end) as u64;
     (start..end)
         .contains(&rip)
-        .then(|| (&raw const user_copy_fault) as u64)
+        .then_some((&raw const user_copy_fault) as u64)
 }
 
 /// Checks `addr..addr + len` for `access` in the current process.
@@ -173,9 +173,17 @@ mod tests {
     fn bad_ranges_fail() {
         assert_eq!(check_range(0, 1), Err(BadAddress), "page 0");
         assert_eq!(check_range(0xfff, 1), Err(BadAddress), "page 0");
-        assert_eq!(check_range(USER_END - 8, 9), Err(BadAddress), "crosses the end");
+        assert_eq!(
+            check_range(USER_END - 8, 9),
+            Err(BadAddress),
+            "crosses the end"
+        );
         assert_eq!(check_range(USER_END, 1), Err(BadAddress));
-        assert_eq!(check_range(0xffff_ffff_8000_0000, 8), Err(BadAddress), "kernel");
+        assert_eq!(
+            check_range(0xffff_ffff_8000_0000, 8),
+            Err(BadAddress),
+            "kernel"
+        );
         assert_eq!(check_range(u64::MAX - 3, 8), Err(BadAddress), "wraps");
     }
 

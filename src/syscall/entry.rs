@@ -80,15 +80,18 @@ fn first_time(number: u64) -> bool {
 #[unsafe(no_mangle)]
 extern "C" fn syscall_dispatch(frame: &mut InterruptContext) {
     let number = frame.rax;
-    let args = table::arguments(frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9);
-    let result = match table::lookup(number) {
-        Some(call) if call.waits => {
+    let args = table::arguments(
+        frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+    );
+    let call = table::info(number).zip(table::handler(number));
+    let result = match call {
+        Some((info, handler)) if info.waits => {
             x86_64::instructions::interrupts::enable();
-            let result = (call.handler)(&args);
+            let result = handler(&args);
             x86_64::instructions::interrupts::disable();
             result
         }
-        Some(call) => (call.handler)(&args),
+        Some((_, handler)) => handler(&args),
         None => {
             if first_time(number) {
                 log::debug!("system call {number} is not implemented (-ENOSYS)");

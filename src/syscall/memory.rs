@@ -45,11 +45,11 @@ pub fn brk(args: &Args) -> SysResult {
 
 /// The pages of an mmap-area range `addr..addr + len`, if page-aligned.
 pub fn mmap_pages(addr: u64, len: u64) -> Option<Range<u64>> {
-    if addr % PAGE_SIZE != 0 || len == 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) || len == 0 {
         return None;
     }
     let end = addr.checked_add(len)?.checked_next_multiple_of(PAGE_SIZE)?;
-    (addr >= MMAP_BASE && end <= MMAP_END).then(|| addr / PAGE_SIZE..end / PAGE_SIZE)
+    (addr >= MMAP_BASE && end <= MMAP_END).then_some(addr / PAGE_SIZE..end / PAGE_SIZE)
 }
 
 /// `mmap(addr, len, prot, flags, fd, offset)`: anonymous private mappings

@@ -33,60 +33,76 @@ pub mod nr {
 /// A handler.
 pub type Handler = fn(&Args) -> SysResult;
 
-/// How a call runs.
-#[derive(Clone, Copy)]
-pub struct Call {
+/// What is known of a call without running it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallInfo {
     /// Its name, for the log.
     pub name: &'static str,
-    /// The handler.
-    pub handler: Handler,
     /// Whether it may wait: it runs with interrupts on.
     pub waits: bool,
 }
 
-const fn call(name: &'static str, handler: Handler) -> Call {
-    Call {
-        name,
-        handler,
-        waits: false,
-    }
-}
-
-const fn waiting(name: &'static str, handler: Handler) -> Call {
-    Call {
-        name,
-        handler,
-        waits: true,
-    }
-}
+/// Every implemented call: number, name, whether it waits.
+const CALLS: &[(u64, &str, bool)] = &[
+    (nr::READ, "read", true),
+    (nr::WRITE, "write", false),
+    (nr::OPEN, "open", false),
+    (nr::CLOSE, "close", false),
+    (nr::FSTAT, "fstat", false),
+    (nr::LSEEK, "lseek", false),
+    (nr::MMAP, "mmap", false),
+    (nr::MPROTECT, "mprotect", false),
+    (nr::MUNMAP, "munmap", false),
+    (nr::BRK, "brk", false),
+    (nr::IOCTL, "ioctl", false),
+    (nr::WRITEV, "writev", false),
+    (nr::SCHED_YIELD, "sched_yield", true),
+    (nr::NANOSLEEP, "nanosleep", true),
+    (nr::GETPID, "getpid", false),
+    (nr::EXIT, "exit", false),
+    (nr::UNAME, "uname", false),
+    (nr::GETPPID, "getppid", false),
+    (nr::ARCH_PRCTL, "arch_prctl", false),
+    (nr::SET_TID_ADDRESS, "set_tid_address", false),
+    (nr::CLOCK_GETTIME, "clock_gettime", false),
+    (nr::EXIT_GROUP, "exit_group", false),
+    (nr::OPENAT, "openat", false),
+];
 
 /// The call with number `number`, if Pyrite implements it.
-pub fn lookup(number: u64) -> Option<Call> {
+pub fn info(number: u64) -> Option<CallInfo> {
+    CALLS
+        .iter()
+        .find(|(n, ..)| *n == number)
+        .map(|&(_, name, waits)| CallInfo { name, waits })
+}
+
+/// The handler of call `number` (every number [`info`] knows has one).
+pub fn handler(number: u64) -> Option<Handler> {
     use super::{files, info, io, memory, process, time};
     Some(match number {
-        nr::READ => waiting("read", io::read),
-        nr::WRITE => call("write", io::write),
-        nr::WRITEV => call("writev", io::writev),
-        nr::OPEN => call("open", files::open),
-        nr::OPENAT => call("openat", files::openat),
-        nr::CLOSE => call("close", files::close),
-        nr::FSTAT => call("fstat", files::fstat),
-        nr::LSEEK => call("lseek", files::lseek),
-        nr::MMAP => call("mmap", memory::mmap),
-        nr::MPROTECT => call("mprotect", memory::mprotect),
-        nr::MUNMAP => call("munmap", memory::munmap),
-        nr::BRK => call("brk", memory::brk),
-        nr::IOCTL => call("ioctl", info::ioctl),
-        nr::SCHED_YIELD => waiting("sched_yield", process::sched_yield),
-        nr::NANOSLEEP => waiting("nanosleep", time::nanosleep),
-        nr::GETPID => call("getpid", process::getpid),
-        nr::GETPPID => call("getppid", process::getppid),
-        nr::EXIT => call("exit", process::exit),
-        nr::EXIT_GROUP => call("exit_group", process::exit),
-        nr::UNAME => call("uname", info::uname),
-        nr::ARCH_PRCTL => call("arch_prctl", info::arch_prctl),
-        nr::SET_TID_ADDRESS => call("set_tid_address", info::set_tid_address),
-        nr::CLOCK_GETTIME => call("clock_gettime", time::clock_gettime),
+        nr::READ => io::read,
+        nr::WRITE => io::write,
+        nr::WRITEV => io::writev,
+        nr::OPEN => files::open,
+        nr::OPENAT => files::openat,
+        nr::CLOSE => files::close,
+        nr::FSTAT => files::fstat,
+        nr::LSEEK => files::lseek,
+        nr::MMAP => memory::mmap,
+        nr::MPROTECT => memory::mprotect,
+        nr::MUNMAP => memory::munmap,
+        nr::BRK => memory::brk,
+        nr::IOCTL => info::ioctl,
+        nr::SCHED_YIELD => process::sched_yield,
+        nr::NANOSLEEP => time::nanosleep,
+        nr::GETPID => process::getpid,
+        nr::GETPPID => process::getppid,
+        nr::EXIT | nr::EXIT_GROUP => process::exit,
+        nr::UNAME => info::uname,
+        nr::ARCH_PRCTL => info::arch_prctl,
+        nr::SET_TID_ADDRESS => info::set_tid_address,
+        nr::CLOCK_GETTIME => time::clock_gettime,
         _ => return None,
     })
 }
@@ -103,18 +119,26 @@ mod tests {
 
     #[test]
     fn linux_numbers_find_their_calls() {
-        assert_eq!(lookup(1).map(|c| c.name), Some("write"));
-        assert_eq!(lookup(60).map(|c| c.name), Some("exit"));
-        assert_eq!(lookup(231).map(|c| c.name), Some("exit_group"));
-        assert_eq!(lookup(228).map(|c| c.name), Some("clock_gettime"));
-        assert!(lookup(35).is_some_and(|c| c.waits), "nanosleep waits");
-        assert!(lookup(1).is_some_and(|c| !c.waits));
+        assert_eq!(info(1).map(|c| c.name), Some("write"));
+        assert_eq!(info(60).map(|c| c.name), Some("exit"));
+        assert_eq!(info(231).map(|c| c.name), Some("exit_group"));
+        assert_eq!(info(228).map(|c| c.name), Some("clock_gettime"));
+        assert_eq!(info(257).map(|c| c.name), Some("openat"));
+        assert!(info(35).is_some_and(|c| c.waits), "nanosleep waits");
+        assert!(info(1).is_some_and(|c| !c.waits));
     }
 
     #[test]
     fn unknown_numbers_find_nothing() {
         for n in [57, 59, 61, 400, 1 << 32, u64::MAX] {
-            assert!(lookup(n).is_none(), "{n}");
+            assert!(info(n).is_none(), "{n}");
+        }
+    }
+
+    #[test]
+    fn each_number_once() {
+        for (i, (n, ..)) in CALLS.iter().enumerate() {
+            assert!(CALLS[i + 1..].iter().all(|(m, ..)| m != n), "{n} twice");
         }
     }
 

@@ -8,8 +8,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::command::{Command, ParseError};
-use crate::process::{self, Pid, Started};
 use crate::println;
+use crate::process::{self, Pid, Started};
 use crate::task::executor;
 
 /// Parses `run`'s arguments: the program, its arguments, and an optional
@@ -116,7 +116,10 @@ pub fn ps() {
     if processes.is_empty() {
         return;
     }
-    println!("{:>6}  {:>6}  {:>6}  {:<8} name", "pid", "ppid", "thread", "state");
+    println!(
+        "{:>6}  {:>6}  {:>6}  {:<8} name",
+        "pid", "ppid", "thread", "state"
+    );
     for p in processes {
         let state = match p.ending() {
             Some(_) => "ended",
@@ -124,14 +127,21 @@ pub fn ps() {
         };
         let thread = p.thread().map_or(String::from("-"), |t| format!("{t}"));
         let parent = p.parent().map_or(String::from("-"), |pid| format!("{pid}"));
-        println!("{:>6}  {:>6}  {:>6}  {:<8} {}", p.pid().0, parent, thread, state, p.name());
+        println!(
+            "{:>6}  {:>6}  {:>6}  {:<8} {}",
+            p.pid().0,
+            parent,
+            thread,
+            state,
+            p.name()
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::command::parse;
+    use super::*;
 
     #[test]
     fn run_parses() {

@@ -44,7 +44,9 @@ fn main(env: &pyrite_rt::Env) -> i32 {
         "div0" => {
             let zero = core::hint::black_box(0u64);
             // SAFETY: a divide error, on purpose (Rust's `/` checks first).
-            unsafe { core::arch::asm!("div {0}", in(reg) zero, inout("rax") 1u64 => _, inout("rdx") 0u64 => _) };
+            unsafe {
+                core::arch::asm!("div {0}", in(reg) zero, inout("rax") 1u64 => _, inout("rdx") 0u64 => _)
+            };
         }
         "stack-overflow" => println!("{}", recurse(1)),
         "kernel-read" => unsafe {

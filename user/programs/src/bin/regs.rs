@@ -136,7 +136,10 @@ fn main(_: &pyrite_rt::Env) -> i32 {
     }
     // SAFETY: as above.
     let sysret = unsafe { regs_rcx_r11() };
-    pyrite_rt::println!("regs: changed mask {worst:#x}, rcx/r11 as sysret leaves them: {}", sysret == 1);
+    pyrite_rt::println!(
+        "regs: changed mask {worst:#x}, rcx/r11 as sysret leaves them: {}",
+        sysret == 1
+    );
     if worst != 0 {
         1
     } else if sysret != 1 {
