@@ -26,33 +26,36 @@ fn main(env: &pyrite_rt::Env) -> i32 {
     let what = core::str::from_utf8(what).unwrap_or("?");
     println!("fault: {what}");
     match what {
-        // SAFETY (all below): these are the faults asked for; the kernel
-        // ends the process at the faulting instruction.
-        "null" => unsafe {
-            let value = core::ptr::read_volatile(core::ptr::null::<u64>());
+        "null" => {
+            // SAFETY: none: this read faults, on purpose.
+            let value = unsafe { core::ptr::read_volatile(core::ptr::null::<u64>()) };
             println!("read {value} from null?");
-        },
-        "write-text" => unsafe {
-            core::ptr::write_volatile(main as *const () as *mut u8, 0x90);
-        },
-        "exec-data" => unsafe {
+        }
+        // SAFETY: none: this write to the code faults, on purpose.
+        "write-text" => unsafe { core::ptr::write_volatile(main as *const () as *mut u8, 0x90) },
+        "exec-data" => {
             let _ = &DATA;
-            let code: extern "C" fn() = core::mem::transmute((&raw mut WRITABLE).cast::<u8>());
+            // SAFETY: none: the call into data faults, on purpose.
+            let code: extern "C" fn() =
+                unsafe { core::mem::transmute((&raw mut WRITABLE).cast::<u8>()) };
             code();
-        },
+        }
+        // SAFETY: none: an invalid opcode, on purpose.
         "ud2" => unsafe { core::arch::asm!("ud2") },
         "div0" => {
             let zero = core::hint::black_box(0u64);
-            // SAFETY: a divide error, on purpose (Rust's `/` checks first).
+            // SAFETY: none: a divide error, on purpose (Rust's `/` checks).
             unsafe {
-                core::arch::asm!("div {0}", in(reg) zero, inout("rax") 1u64 => _, inout("rdx") 0u64 => _)
+                core::arch::asm!("div {0}", in(reg) zero, inout("rax") 1u64 => _,
+                    inout("rdx") 0u64 => _)
             };
         }
         "stack-overflow" => println!("{}", recurse(1)),
-        "kernel-read" => unsafe {
-            let value = core::ptr::read_volatile(KERNEL_ADDRESS as *const u64);
+        "kernel-read" => {
+            // SAFETY: none: the read of kernel memory faults, on purpose.
+            let value = unsafe { core::ptr::read_volatile(KERNEL_ADDRESS as *const u64) };
             println!("read {value:#x} from the kernel?");
-        },
+        }
         "bad-syscall-ptr" => {
             let args = [1, KERNEL_ADDRESS, 64, 0, 0, 0];
             // SAFETY: the kernel must refuse the pointer, not read it.
