@@ -1,13 +1,17 @@
 //! Does something a program must not, as its argument says, so the kernel
 //! can show it ends this process alone: null, write-text, exec-data, ud2,
 //! div0, stack-overflow, kernel-read, bad-syscall-ptr (passes a kernel
-//! pointer to write and prints the result it got; it ends normally).
+//! pointer to write and prints the result it got; it exits with 0 if that
+//! was -EFAULT, else 1).
 #![no_std]
 #![no_main]
 
 use pyrite_rt::{println, sys};
 
 pyrite_rt::main!(main);
+
+/// Linux's EFAULT.
+const EFAULT: i64 = 14;
 
 /// A kernel address: the kernel's image (the top 2 GiB).
 const KERNEL_ADDRESS: u64 = 0xffff_ffff_8010_0000;
@@ -64,7 +68,7 @@ fn main(env: &pyrite_rt::Env) -> i32 {
                 Ok(n) => println!("write returned {n}"),
                 Err(sys::Errno(e)) => println!("write returned -{e}"),
             }
-            return 0;
+            return if result == Err(sys::Errno(EFAULT)) { 0 } else { 1 };
         }
         _ => {
             println!("{USAGE}");
