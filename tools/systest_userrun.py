@@ -1,5 +1,6 @@
 """System tests of user mode: programs run in ring 3 from the shell
-(`run`), every kind of fault ends only its process, bad pointers get
+(`run`; Pyrite's own and a static C program built with musl), every kind
+of fault ends only its process, bad pointers get
 -EFAULT, a spinning program does not stall the shell and `kill` and
 Ctrl-C end it, and many runs leave memory where it was.
 
@@ -68,6 +69,16 @@ def programs_run_in_user_mode_and_faults_end_only_their_process():
         assert out == "fault: bad-syscall-ptr\nwrite returned -14\n", repr(out)
         out = run(m, "run regs")
         assert out == "regs: changed mask 0x0, rcx/r11 as sysret leaves them: true\n", out
+        out = run(m, "run chello a b")
+        assert re.fullmatch(
+            r"Hello from C on Pyrite! argc=3 \[a\] \[b\]\n"
+            r"malloc: sum 499500 \(expect 499500\), 256 pages of a 1 MiB block\n"
+            r"\[\d+\] /bin/chello: exit status 42\n", out), repr(out)
+        out = run(m, "run bench")
+        assert "heap: 10000 small blocks on brk, 1 MiB on mmap: ok\n" in out, out
+        assert "exit status" not in out, out
+        for line in out.splitlines()[:2]:
+            print(f"    {line}")
         out = run(m, "run nosuch")
         assert out == "run: /bin/nosuch: no such file or directory\n" or "nosuch" in out, out
         assert "EXCEPTION" not in m.text() and "panicked" not in m.text(), m.text()[-2000:]

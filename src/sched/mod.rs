@@ -40,6 +40,7 @@ pub mod run_queue;
 pub mod sleep_queue;
 pub mod wait_list;
 
+pub mod fpu;
 pub mod mutex;
 mod park;
 mod percpu;

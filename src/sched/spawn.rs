@@ -61,6 +61,10 @@ fn new_thread(plan: Plan) -> Arc<Thread> {
         on_cpu: AtomicBool::new(false),
         saved_rsp: core::cell::UnsafeCell::new(0),
         stack: Mutex::new(plan.stack),
+        fpu: plan
+            .space
+            .as_ref()
+            .map(|_| core::cell::UnsafeCell::new(super::fpu::FpuState::initial())),
         space: plan.space,
         fs_base: AtomicU64::new(0),
         cpu_ticks: AtomicU64::new(0),

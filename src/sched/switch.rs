@@ -10,9 +10,11 @@
 //! would let another CPU resume it from a stack pointer not yet saved.
 //!
 //! The address space changes (CR3) only when the next thread's differs
-//! from the one loaded: kernel threads share the kernel's table. The next
-//! thread's kernel stack top goes into the TSS (`rsp0`, where interrupts
-//! from ring 3 land) and the per-CPU block (where system calls land).
+//! from the one loaded: kernel threads share the kernel's table. For a
+//! thread with an address space, its kernel stack top goes into the TSS
+//! (`rsp0`, where interrupts from ring 3 land) and the per-CPU block
+//! (where system calls land), its FS base into its MSR, and its x87/SSE
+//! registers are restored (the outgoing user thread's saved): [`super::fpu`].
 
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
@@ -120,6 +122,18 @@ fn pick_next(cpu: &PerCpu) -> Option<Next> {
     // stack of its own.
     let user = p4.and_then(|_| next.stack.lock().map(|stack| stack.top()));
     let user = user.map(|top| (top, next.fs_base.load(Ordering::Relaxed)));
+    // SAFETY: interrupts are off and SSE is on wherever user threads exist
+    // (their areas are made with them); `prev` is leaving this CPU and
+    // `next` is not running anywhere, so nothing else touches the areas.
+    // The kernel does not use the registers in between (soft-float).
+    unsafe {
+        if let Some(area) = &prev.fpu {
+            (*area.get()).save();
+        }
+        if let Some(area) = &next.fpu {
+            (*area.get()).restore();
+        }
+    }
     sched.previous = Some((prev, requeue));
     sched.current = next;
     Some((save, next_rsp, p4, user))

@@ -29,7 +29,8 @@ unsafe extern "C" {
 const USER_DATA_SELECTOR: u16 = 0x1b;
 const USER_CODE_SELECTOR: u16 = 0x23;
 
-/// Sets up `syscall`/`sysret` and SMEP/SMAP. Call after the GDT is loaded.
+/// Sets up `syscall`/`sysret`, SSE for user code, and SMEP/SMAP. Call
+/// after the GDT is loaded.
 pub fn init() {
     let selectors = gdt::selectors().expect("the GDT is loaded first");
     assert_eq!(selectors.user_data.0, USER_DATA_SELECTOR);
@@ -53,6 +54,7 @@ pub fn init() {
     // SAFETY: LSTAR, STAR and SFMASK are set above; turning `syscall` on
     // changes nothing else.
     unsafe { Efer::update(|flags| flags.insert(EferFlags::SYSTEM_CALL_EXTENSIONS)) };
+    crate::sched::fpu::enable();
     crate::interrupts::exceptions::set_user_fault_handler(crate::process::fault::on_user_fault);
     crate::interrupts::exceptions::set_copy_fixup(crate::process::user_access::fault_fixup);
     let (smep, smap) = crate::process::user_access::enable_protection();

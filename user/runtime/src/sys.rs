@@ -8,8 +8,14 @@ pub mod nr {
     pub const READ: u64 = 0;
     /// `write(fd, buf, count)`
     pub const WRITE: u64 = 1;
+    /// `mmap(addr, len, prot, flags, fd, offset)`
+    pub const MMAP: u64 = 9;
+    /// `munmap(addr, len)`
+    pub const MUNMAP: u64 = 11;
     /// `brk(addr)`
     pub const BRK: u64 = 12;
+    /// `clock_gettime(clock, tp)`
+    pub const CLOCK_GETTIME: u64 = 228;
     /// `sched_yield()`
     pub const SCHED_YIELD: u64 = 24;
     /// `getpid()`
@@ -104,4 +110,44 @@ pub fn exit_group(status: i32) -> ! {
     loop {
         core::hint::spin_loop();
     }
+}
+
+/// Moves the program break to `addr` (0 asks where it is); returns the
+/// break after the call (the old one if it could not move).
+pub fn brk(addr: usize) -> usize {
+    // SAFETY: brk takes a number; memory it adds is the program's own.
+    unsafe { syscall(nr::BRK, [addr as u64, 0, 0, 0, 0, 0]) }.map_or(0, |b| b as usize)
+}
+
+/// Maps `len` bytes of fresh zeroed memory, readable and writable.
+pub fn mmap_anonymous(len: usize) -> Result<*mut u8, Errno> {
+    // PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, no file.
+    let args = [0, len as u64, 3, 0x22, u64::MAX, 0];
+    // SAFETY: an anonymous mapping touches no memory the program has.
+    unsafe { syscall(nr::MMAP, args) }.map(|a| a as *mut u8)
+}
+
+/// Unmaps `len` bytes at `addr`.
+///
+/// # Safety
+/// Nothing may use the memory afterwards.
+pub unsafe fn munmap(addr: *mut u8, len: usize) -> Result<(), Errno> {
+    // SAFETY: the caller's promise.
+    unsafe { syscall(nr::MUNMAP, [addr as u64, len as u64, 0, 0, 0, 0]) }.map(|_| ())
+}
+
+/// CLOCK_MONOTONIC: time since boot.
+pub const CLOCK_MONOTONIC: u64 = 1;
+
+/// The time on `clock`, in nanoseconds.
+pub fn clock_gettime(clock: u64) -> Result<u64, Errno> {
+    let mut spec = [0u64; 2];
+    // SAFETY: the kernel writes 16 bytes into `spec`.
+    unsafe {
+        syscall(
+            nr::CLOCK_GETTIME,
+            [clock, spec.as_mut_ptr() as u64, 0, 0, 0, 0],
+        )
+    }?;
+    Ok(spec[0] * 1_000_000_000 + spec[1])
 }

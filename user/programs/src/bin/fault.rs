@@ -68,7 +68,11 @@ fn main(env: &pyrite_rt::Env) -> i32 {
                 Ok(n) => println!("write returned {n}"),
                 Err(sys::Errno(e)) => println!("write returned -{e}"),
             }
-            return if result == Err(sys::Errno(EFAULT)) { 0 } else { 1 };
+            return if result == Err(sys::Errno(EFAULT)) {
+                0
+            } else {
+                1
+            };
         }
         _ => {
             println!("{USAGE}");
