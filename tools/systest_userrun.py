@@ -132,6 +132,31 @@ def a_spinning_program_leaves_the_shell_responsive_and_dies_by_kill_or_ctrl_c():
         assert run(m, "echo alive") == "alive\n"
 
 
+@userrun_test
+def a_foreground_program_reads_a_line_from_the_console():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        prompts = m.text().count(PROMPT)
+        m.send_serial(b"run greet\r")
+        assert wait_for_count(m, "name? ", 1), m.text()[-500:]
+        m.send_serial(b"Adx\x7fa\r")
+        assert wait_for_count(m, "hello, Ada!\n", 1), m.text()[-500:]
+        assert wait_for_count(m, PROMPT, prompts + 1), m.text()[-500:]
+        assert "exit status" not in m.text(), m.text()[-500:]
+        # Ctrl-C while it waits in read: killed, not reading end of file.
+        m.send_serial(b"run greet\r")
+        assert wait_for_count(m, "name? ", 2), m.text()[-500:]
+        m.send_serial(b"\x03")
+        assert wait_for_count(m, PROMPT, prompts + 2, timeout=5), m.text()[-500:]
+        assert re.search(r"\^C: process \d+ killed", m.text()), m.text()[-500:]
+        assert "(end of input)" not in m.text(), m.text()[-500:]
+        # In the background it has no keys: end of file, status 1.
+        pid = pid_of(run(m, "run greet &"))
+        assert wait_for_count(m, f"[{pid}] exit status 1", 1), m.text()[-500:]
+        fresh_prompt(m)
+        assert "/bin/greet" not in run(m, "ps"), m.text()[-500:]
+
+
 # How many runs the leak test makes (each a spawn, a run and a wait).
 RUNS = 1000
 # The shell keeps this many lines of history (src/task/shell/editor.rs),

@@ -21,6 +21,7 @@
 //! | `0x0000_7fff_fffd_f000` | the stack, 128 KiB, initial stack at its top |
 //! | `0x0000_7fff_ffff_f000` | the top page of the lower half: never mapped |
 
+pub mod console_input;
 pub mod elf;
 #[cfg(test)]
 mod elf_tests;

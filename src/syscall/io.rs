@@ -1,7 +1,7 @@
 //! Reading and writing: `read`, `write`, `writev`. Descriptors 1 and 2
-//! write to the console; descriptor 0 reads the console, which for now
-//! answers end of file (the shell keeps the keyboard); file descriptors
-//! read their module file.
+//! write to the console; descriptor 0 reads the console a line at a time
+//! ([`crate::process::console_input`]: the foreground program's keys, end
+//! of file for others); file descriptors read their module file.
 
 use super::errno::{EBADF, EINVAL};
 use super::{Args, SysResult};
@@ -71,7 +71,16 @@ pub fn read(args: &Args) -> SysResult {
     let process = crate::process::current().ok_or(EBADF)?;
     let open = process.files.lock().get(fd).ok_or(EBADF)?;
     match open {
-        Open::Console if fd == 0 => Ok(0),
+        Open::Console if fd == 0 => {
+            let max = (count as usize).min(CHUNK);
+            let pid = process.pid();
+            // Nothing of the process is held while waiting: a kill there
+            // ends the thread without dropping what its stack holds.
+            drop(process);
+            let bytes = crate::process::console_input::read(pid, max);
+            copy_to_user(buf, &bytes)?;
+            Ok(bytes.len() as u64)
+        }
         Open::Console => Err(EBADF),
         Open::File { file, offset } => {
             let mut chunk = [0u8; CHUNK];

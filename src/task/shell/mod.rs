@@ -103,6 +103,7 @@ pub async fn run() {
         let edit = editor.key(key);
         print!("{}", edit.echo);
         if let Some(line) = edit.line {
+            let mut keys = programs::ProgramKeys(&mut keys);
             if foreground::run(execute(&line), &mut keys, &mut ahead).await == Outcome::Cancelled {
                 println!("^C");
             }

@@ -8,8 +8,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::command::{Command, ParseError};
+use super::foreground::KeySource;
+use super::keys::Key;
+use crate::print;
 use crate::println;
-use crate::process::{self, Pid, Started};
+use crate::process::{self, Pid, Started, console_input};
 use crate::task::executor;
 
 /// Parses `run`'s arguments: the program, its arguments, and an optional
@@ -38,19 +41,25 @@ pub fn program_path(name: &str) -> String {
     }
 }
 
-/// Kills the process when dropped before it was waited for (Ctrl-C drops
-/// the foreground command), and leaves a task to reap it.
+/// Gives the console's keys to a foreground program, and takes them back
+/// when dropped; kills the process if dropped before it was waited for
+/// (Ctrl-C drops the foreground command), and leaves a task to reap it.
 struct Foreground(Option<Started>);
 
 impl Drop for Foreground {
     fn drop(&mut self) {
+        // The kill first: a reader woken by losing the keys then ends at
+        // once rather than reading end of file.
         if let Some(started) = self.0.take() {
             let pid = started.pid;
             match process::kill(pid) {
                 Ok(()) => println!("^C: process {pid} killed"),
                 Err(err) => println!("^C: process {pid}: {err}"),
             }
+            console_input::attach(None);
             reap_later(started, false);
+        } else {
+            console_input::attach(None);
         }
     }
 }
@@ -86,15 +95,50 @@ pub async fn run(words: &str, background: bool) {
         println!("[{pid}] {path} started; kill {pid} ends it");
         return reap_later(started, true);
     }
+    console_input::attach(Some(pid));
     let mut guard = Foreground(Some(started));
     if let Some(started) = guard.0.as_mut() {
         let _ = (&mut started.thread).await;
     }
     let _ = guard.0.take();
+    drop(guard);
     match process::reap(pid) {
         Some(process::ExitStatus::Exited(0)) => {}
         Some(status) => println!("[{pid}] {path}: {status}"),
         None => println!("[{pid}] {path}: its end could not be read"),
+    }
+}
+
+/// The consoles' keys, with those typed while a foreground program runs
+/// going to its standard input (echoed and edited a line at a time), all
+/// but Ctrl-C, which stays the shell's.
+pub struct ProgramKeys<'a, K>(pub &'a mut K);
+
+impl<K: KeySource> KeySource for ProgramKeys<'_, K> {
+    async fn next_key(&mut self) -> Option<Key> {
+        loop {
+            let key = self.0.next_key().await?;
+            if key == Key::Cancel || !console_input::with(|input| input.has_reader()) {
+                return Some(key);
+            }
+            match key {
+                Key::Char(c) => {
+                    if console_input::with(|input| input.char(c)) {
+                        print!("{c}");
+                    }
+                }
+                Key::Backspace => {
+                    if console_input::with(|input| input.backspace()) {
+                        print!("\u{8} \u{8}");
+                    }
+                }
+                Key::Enter => {
+                    println!();
+                    console_input::enter();
+                }
+                _ => {}
+            }
+        }
     }
 }
 
