@@ -122,15 +122,9 @@ impl<K: KeySource> KeySource for ProgramKeys<'_, K> {
                 return Some(key);
             }
             match key {
-                Key::Char(c) => {
-                    if console_input::with(|input| input.char(c)) {
-                        print!("{c}");
-                    }
-                }
-                Key::Backspace => {
-                    if console_input::with(|input| input.backspace()) {
-                        print!("\u{8} \u{8}");
-                    }
+                Key::Char(c) if console_input::with(|input| input.char(c)) => print!("{c}"),
+                Key::Backspace if console_input::with(|input| input.backspace()) => {
+                    print!("\u{8} \u{8}")
                 }
                 Key::Enter => {
                     println!();
