@@ -157,6 +157,17 @@ def a_foreground_program_reads_a_line_from_the_console():
         assert "/bin/greet" not in run(m, "ps"), m.text()[-500:]
 
 
+@userrun_test
+def two_programs_preempting_each_other_keep_their_sse_registers():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        pids = [pid_of(run(m, "run fpu &")) for _ in range(2)]
+        for pid in pids:
+            assert wait_for_count(m, f"[{pid}] exit status 0", 1, timeout=120), m.text()[-500:]
+        assert m.text().count("fpu: SSE registers kept") == 2, m.text()[-500:]
+        assert "CHANGED" not in m.text(), m.text()[-500:]
+
+
 # How many runs the leak test makes (each a spawn, a run and a wait).
 RUNS = 1000
 # The shell keeps this many lines of history (src/task/shell/editor.rs),
