@@ -168,6 +168,23 @@ def two_programs_preempting_each_other_keep_their_sse_registers():
         assert "CHANGED" not in m.text(), m.text()[-500:]
 
 
+@userrun_test
+def nanosleep_sleeps_and_a_sleeping_program_dies_by_kill_soon():
+    with qemu.Machine(ISO, firmware="bios") as m:
+        boot_to_prompt(m)
+        out = run(m, "run sleep 250")
+        slept = re.fullmatch(r"slept (\d+) ms\n", out)
+        assert slept and 250 <= int(slept[1]) < 400, out
+        # Half a million years: it sleeps until killed.
+        pid = pid_of(run(m, "run sleep 18446744073709551 &"))
+        start = time.monotonic()
+        run(m, f"kill {pid}")
+        assert wait_for_count(m, f"[{pid}] killed", 1, timeout=5), m.text()[-500:]
+        took = time.monotonic() - start
+        print(f"    a sleeping program ended {took * 1000:.0f} ms after kill")
+        assert took < 1, took
+
+
 # How many runs the leak test makes (each a spawn, a run and a wait).
 RUNS = 1000
 # The shell keeps this many lines of history (src/task/shell/editor.rs),

@@ -29,13 +29,32 @@ fn to_words(time: Duration) -> [u8; 16] {
     out
 }
 
+/// The longest stretch a sleeping program is not at a preemption point.
+const SLEEP_STEP: Duration = Duration::from_millis(100);
+
+/// Sleeps for `time` in steps of at most [`SLEEP_STEP`], passing a
+/// preemption point after each, so a kill ends a long sleep soon. A time
+/// past the end of the clock sleeps until killed.
+fn sleep_killably(time: Duration) {
+    let deadline = crate::time::since_boot().checked_add(time);
+    loop {
+        let now = crate::time::since_boot();
+        let left = deadline.map_or(SLEEP_STEP, |d| d.saturating_sub(now));
+        if left.is_zero() {
+            return;
+        }
+        crate::sched::sleep(left.min(SLEEP_STEP));
+        crate::sched::yield_now();
+    }
+}
+
 /// `nanosleep(req, rem)`: sleeps; `rem` (if given) gets zero.
 pub fn nanosleep(args: &Args) -> SysResult {
     let mut raw = [0u8; 16];
     copy_from_user(&mut raw, args[0])?;
     let word = |i: usize| i64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
     let time = timespec(word(0), word(1))?;
-    crate::sched::sleep(time);
+    sleep_killably(time);
     if args[1] != 0 {
         copy_to_user(args[1], &to_words(Duration::ZERO))?;
     }

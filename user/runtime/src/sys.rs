@@ -14,6 +14,8 @@ pub mod nr {
     pub const MUNMAP: u64 = 11;
     /// `brk(addr)`
     pub const BRK: u64 = 12;
+    /// `nanosleep(req, rem)`
+    pub const NANOSLEEP: u64 = 35;
     /// `clock_gettime(clock, tp)`
     pub const CLOCK_GETTIME: u64 = 228;
     /// `sched_yield()`
@@ -150,4 +152,11 @@ pub fn clock_gettime(clock: u64) -> Result<u64, Errno> {
         )
     }?;
     Ok(spec[0] * 1_000_000_000 + spec[1])
+}
+
+/// Sleeps for `ms` milliseconds.
+pub fn sleep_ms(ms: u64) -> Result<(), Errno> {
+    let spec = [ms / 1000, (ms % 1000) * 1_000_000];
+    // SAFETY: the kernel reads 16 bytes from `spec`.
+    unsafe { syscall(nr::NANOSLEEP, [spec.as_ptr() as u64, 0, 0, 0, 0, 0]) }.map(|_| ())
 }
