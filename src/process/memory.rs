@@ -12,7 +12,7 @@ use core::ops::Range;
 
 use crate::memory::PAGE_SIZE;
 
-/// Where the break starts looking for room: above the image, rounded.
+/// Where `mmap` memory starts (far above any image and break).
 pub const MMAP_BASE: u64 = 0x0000_1000_0000_0000;
 /// One past the last byte of the mmap area.
 pub const MMAP_END: u64 = 0x0000_7000_0000_0000;

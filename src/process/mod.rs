@@ -17,6 +17,8 @@
 //! |---|---|
 //! | `0x0000_0000_0000_0000` | page 0: never mapped |
 //! | from `0x0000_0000_0040_0000` | the program's segments, where its ELF file puts them ([`loader::USER_IMAGE_RANGE`]) |
+//! | after the last segment | the break (`brk`), demand-zero, up to 1 GiB ([`memory::MAX_BRK_BYTES`]) |
+//! | `0x0000_1000_0000_0000`-`0x0000_7000_0000_0000` | `mmap` memory, demand-zero ([`memory::MMAP_BASE`]) |
 //! | `0x0000_7fff_fffd_e000` | the stack's guard page: never mapped |
 //! | `0x0000_7fff_fffd_f000` | the stack, 128 KiB, initial stack at its top |
 //! | `0x0000_7fff_ffff_f000` | the top page of the lower half: never mapped |
