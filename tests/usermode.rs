@@ -7,6 +7,8 @@
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
 use pyrite::memory;
 use pyrite::process::user_access::{BadAddress, copy_from_user, copy_to_user};
 use pyrite::process::{self, ExitStatus};
@@ -21,6 +23,7 @@ pyrite::test_kernel!(
     the_copy_routine_recovers_from_a_fault,
     copies_without_a_process_or_into_the_kernel_are_refused,
     faults_end_the_process_and_leak_nothing,
+    programs_spawn_and_wait_for_children_and_leak_nothing,
 );
 
 fn start() {
@@ -139,4 +142,25 @@ fn faults_end_the_process_and_leak_nothing() {
         before,
         "every frame of the processes is back"
     );
+}
+
+fn programs_spawn_and_wait_for_children_and_leak_nothing() {
+    start();
+    let launch = |args: &[&[u8]]| {
+        let mut argv: alloc::vec::Vec<&[u8]> = alloc::vec![b"/bin/launch"];
+        argv.extend_from_slice(args);
+        run(&argv)
+    };
+    assert_eq!(launch(&[b"hello", b"child"]), ExitStatus::Exited(0));
+    sched::thread::reap();
+    let before = free_frames();
+    // launch exits with its child's code, or 128 + the signal that ended it.
+    assert_eq!(launch(&[b"hello"]), ExitStatus::Exited(0));
+    assert_eq!(launch(&[b"fault", b"null"]), ExitStatus::Exited(128 + 11));
+    assert_eq!(launch(&[b"fault", b"ud2"]), ExitStatus::Exited(128 + 4));
+    assert_eq!(launch(&[b"nosuch"]), ExitStatus::Exited(127));
+    assert_eq!(launch(&[b"launch", b"hello"]), ExitStatus::Exited(0));
+    sched::thread::reap();
+    assert_eq!(free_frames(), before, "every frame of the children is back");
+    assert!(process::list().is_empty(), "every process was reaped");
 }

@@ -79,6 +79,16 @@ def programs_run_in_user_mode_and_faults_end_only_their_process():
         assert "exit status" not in out, out
         for line in out.splitlines()[:2]:
             print(f"    {line}")
+        out = run(m, "run launch hello x")
+        # The child may print before or after its parent says it started.
+        child = re.search(r"launch: started child (\d+) \(I am \d+\)\n", out)
+        assert child, repr(out)
+        rest = out.replace(child[0], "")
+        assert rest == f"Hello from user space!\nx\nlaunch: child {child[1]} exited with status 0\n", \
+            repr(out)
+        out = run(m, "run launch fault div0")
+        assert re.search(r"launch: child \d+ ended by signal 8\n.*exit status 136\n$", out,
+                         re.S), repr(out)
         out = run(m, "run nosuch")
         assert out == "run: /bin/nosuch: no such file or directory\n" or "nosuch" in out, out
         assert "EXCEPTION" not in m.text() and "panicked" not in m.text(), m.text()[-2000:]

@@ -7,9 +7,12 @@
 //! through [`user_access`]; `brk` and `mmap` memory is demand-zero
 //! ([`memory`]); open files are in [`files`].
 //!
-//! **Starting and waiting** is the kernel's business for now: the shell
-//! calls [`spawn`] and [`wait`] (`run`); programs have `exit`, but no
-//! `fork`/`execve`/`wait4` yet.
+//! **Starting and waiting.** The kernel (the shell's `run`) calls
+//! [`spawn`] and [`wait`]. Programs start a program with Pyrite's own
+//! `spawn` system call (number 1024, outside Linux's range: Linux's
+//! x86-64 numbers stay below 512) and wait for it with Linux's `wait4`;
+//! there is no `fork`/`execve`. Children a process does not wait for go on
+//! after it ends and are reaped by the kernel ([`reap_orphans`]).
 //!
 //! The user half of a program's space:
 //!
@@ -38,8 +41,8 @@ pub mod user_access;
 
 pub use loader::{LoadError, LoadedImage, load_image};
 pub use table::{
-    ExitStatus, Pid, Process, SpawnError, Started, current, exit_current, find, kill, list, reap,
-    spawn, wait,
+    ChildWait, ExitStatus, Pid, Process, SpawnError, Started, current, exit_current, find, kill,
+    list, reap, reap_orphans, spawn, spawn_child, try_wait_child, wait,
 };
 
 /// Loads the program at `path` in the file tree, with `argv` (its name

@@ -64,6 +64,17 @@ impl ExitStatus {
     }
 }
 
+impl ExitStatus {
+    /// The status word Linux's `wait4` gives: the exit code in bits 8-15,
+    /// or the signal that ended it in bits 0-6.
+    pub fn wait_status(self) -> u32 {
+        match self {
+            Self::Exited(code) => ((code & 0xff) as u32) << 8,
+            other => (other.code() - 128) as u32 & 0x7f,
+        }
+    }
+}
+
 impl fmt::Display for ExitStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -91,6 +102,8 @@ pub struct Process {
     pub files: Mutex<FileTable>,
     /// The address `set_tid_address` gave (kept, unused: one thread).
     pub clear_child_tid: AtomicU64,
+    /// Children it started and has not waited for.
+    children: Mutex<Vec<Started>>,
 }
 
 impl Process {
@@ -235,6 +248,7 @@ pub struct Started {
 
 /// Loads the program at `path` and starts it with `argv` and `envp`.
 pub fn spawn(path: &str, argv: &[&[u8]], envp: &[&[u8]]) -> Result<Started, SpawnError> {
+    reap_orphans();
     let image = load(path, argv, envp).map_err(SpawnError::Load)?;
     let brk_start = image
         .executable
@@ -254,6 +268,7 @@ pub fn spawn(path: &str, argv: &[&[u8]], envp: &[&[u8]]) -> Result<Started, Spaw
         memory: Mutex::new(Regions::new(brk_start)),
         files: Mutex::new(FileTable::new()),
         clear_child_tid: AtomicU64::new(0),
+        children: Mutex::new(Vec::new()),
     });
     let (entry, stack) = (image.entry.as_u64(), image.stack_pointer.as_u64());
     // Interrupts stay off from here until the thread is in both tables:
@@ -274,17 +289,94 @@ pub fn spawn(path: &str, argv: &[&[u8]], envp: &[&[u8]]) -> Result<Started, Spaw
 
 /// Ends the current process with `status`: its thread ends now and never
 /// returns. Its memory is freed once it is waited for and its thread
-/// reaped.
+/// reaped. Children it did not wait for go on, and are reaped by the
+/// kernel when they end ([`reap_orphans`]).
 pub fn exit_current(status: ExitStatus) -> ! {
     if let Some(process) = current() {
         process.set_ending(status);
         process.files.lock().close_all();
+        orphan_children(&process);
     }
     sched::exit_current_thread()
 }
 
+/// Children whose parent ended before waiting for them.
+static ORPHANS: Mutex<Vec<Started>> = Mutex::new(Vec::new());
+
+fn orphan_children(process: &Process) {
+    let children = without_interrupts(|| core::mem::take(&mut *process.children.lock()));
+    without_interrupts(|| ORPHANS.lock().extend(children));
+}
+
+/// Reaps the orphans that have ended (the shell calls it with every
+/// reap).
+pub fn reap_orphans() {
+    let ended: Vec<Started> = without_interrupts(|| {
+        let mut orphans = ORPHANS.lock();
+        let (ended, alive) = orphans.drain(..).partition(|s| s.thread.is_finished());
+        *orphans = alive;
+        ended
+    });
+    for orphan in ended {
+        let _ = reap(orphan.pid);
+    }
+}
+
+/// Starts the program at `path` as a child of the current process, which
+/// may wait for it ([`wait_child`]).
+pub fn spawn_child(path: &str, argv: &[&[u8]], envp: &[&[u8]]) -> Result<Pid, SpawnError> {
+    let parent = current();
+    let started = spawn(path, argv, envp)?;
+    let pid = started.pid;
+    match parent {
+        Some(parent) => without_interrupts(|| parent.children.lock().push(started)),
+        None => without_interrupts(|| ORPHANS.lock().push(started)),
+    }
+    Ok(pid)
+}
+
+/// What waiting for a child found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildWait {
+    /// It ended so, and is reaped.
+    Ended(ExitStatus),
+    /// It is still running.
+    Running,
+    /// The current process has no such child (or no children at all).
+    NoChild,
+}
+
+/// Checks once, without waiting, whether child `pid` of the current
+/// process (any child if `None`) has ended, and reaps it if so.
+pub fn try_wait_child(pid: Option<Pid>) -> (Option<Pid>, ChildWait) {
+    let Some(parent) = current() else {
+        return (None, ChildWait::NoChild);
+    };
+    let taken = without_interrupts(|| {
+        let mut children = parent.children.lock();
+        if children.is_empty() || pid.is_some_and(|p| !children.iter().any(|c| c.pid == p)) {
+            return Err(ChildWait::NoChild);
+        }
+        let index = children
+            .iter()
+            .position(|c| pid.is_none_or(|p| c.pid == p) && c.thread.is_finished())
+            .ok_or(ChildWait::Running)?;
+        Ok(children.remove(index))
+    });
+    match taken {
+        Ok(child) => {
+            let pid = child.pid;
+            drop(child);
+            let status = reap(pid).unwrap_or(ExitStatus::Killed);
+            (Some(pid), ChildWait::Ended(status))
+        }
+        Err(other) => (None, other),
+    }
+}
+
 /// Removes the ended process `pid` from the table and returns how it
-/// ended; `None` if there is no such process or it has not ended.
+/// ended; `None` if there is no such process or it has not ended. Its
+/// children that it did not wait for become orphans.
 pub fn reap(pid: Pid) -> Option<ExitStatus> {
     let process = find(pid)?;
     let thread = process.thread()?;
@@ -295,6 +387,7 @@ pub fn reap(pid: Pid) -> Option<ExitStatus> {
     }
     // A thread that ended without a status was killed.
     let status = process.ending().unwrap_or(ExitStatus::Killed);
+    orphan_children(&process);
     without_interrupts(|| {
         BY_THREAD.lock().remove(&thread);
         PROCESSES.lock().remove(&pid);
@@ -314,4 +407,20 @@ pub fn kill(pid: Pid) -> Result<(), sched::ThreadError> {
         return Err(sched::ThreadError::NoSuchThread(ThreadId(0)));
     };
     sched::kill(thread)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_status_words_are_linux_ones() {
+        assert_eq!(ExitStatus::Exited(0).wait_status(), 0);
+        assert_eq!(ExitStatus::Exited(42).wait_status(), 42 << 8);
+        assert_eq!(ExitStatus::Fault(14).wait_status(), 11, "SIGSEGV");
+        assert_eq!(ExitStatus::Fault(6).wait_status(), 4, "SIGILL");
+        assert_eq!(ExitStatus::Fault(0).wait_status(), 8, "SIGFPE");
+        assert_eq!(ExitStatus::Killed.wait_status(), 9, "SIGKILL");
+        assert_eq!(ExitStatus::Fault(13).code(), 139);
+    }
 }

@@ -8,8 +8,12 @@ pub struct Errno(pub i64);
 
 /// No such file or directory.
 pub const ENOENT: Errno = Errno(2);
+/// Argument list too long.
+pub const E2BIG: Errno = Errno(7);
 /// Bad file descriptor.
 pub const EBADF: Errno = Errno(9);
+/// No child processes.
+pub const ECHILD: Errno = Errno(10);
 /// Out of memory.
 pub const ENOMEM: Errno = Errno(12);
 /// Bad address.

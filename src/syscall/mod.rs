@@ -9,8 +9,10 @@
 //! - `entry`: the MSRs (STAR, LSTAR, SFMASK, EFER.SCE), SMEP/SMAP, and
 //!   the Rust side of asm/syscall.asm, which decodes and dispatches.
 //! - [`table`]: numbers to handlers, pure and tested on the host.
-//! - [`io`], [`files`], [`memory`], [`process`], [`time`], [`info`]: one
-//!   family each.
+//! - [`io`], [`files`], [`memory`], [`process`], [`spawn`], [`time`],
+//!   [`info`]: one family each. Starting programs is Pyrite's own call,
+//!   `spawn(path, argv, envp)` (number 1024, outside Linux's range);
+//!   waiting is Linux's `wait4`.
 //!
 //! System calls run with interrupts off (SFMASK clears IF), so a kill
 //! never ends a thread halfway through one; the few that wait (`read`,
@@ -24,6 +26,7 @@ pub mod info;
 pub mod io;
 pub mod memory;
 pub mod process;
+pub mod spawn;
 pub mod table;
 pub mod time;
 

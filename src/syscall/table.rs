@@ -21,6 +21,7 @@ pub mod nr {
     pub const NANOSLEEP: u64 = 35;
     pub const GETPID: u64 = 39;
     pub const EXIT: u64 = 60;
+    pub const WAIT4: u64 = 61;
     pub const UNAME: u64 = 63;
     pub const GETPPID: u64 = 110;
     pub const ARCH_PRCTL: u64 = 158;
@@ -28,6 +29,7 @@ pub mod nr {
     pub const CLOCK_GETTIME: u64 = 228;
     pub const EXIT_GROUP: u64 = 231;
     pub const OPENAT: u64 = 257;
+    pub const SPAWN: u64 = crate::syscall::spawn::SPAWN;
 }
 
 /// A handler.
@@ -67,6 +69,8 @@ const CALLS: &[(u64, &str, bool)] = &[
     (nr::CLOCK_GETTIME, "clock_gettime", false),
     (nr::EXIT_GROUP, "exit_group", false),
     (nr::OPENAT, "openat", false),
+    (nr::WAIT4, "wait4", true),
+    (nr::SPAWN, "spawn", false),
 ];
 
 /// The call with number `number`, if Pyrite implements it.
@@ -79,7 +83,7 @@ pub fn info(number: u64) -> Option<CallInfo> {
 
 /// The handler of call `number` (every number [`info`] knows has one).
 pub fn handler(number: u64) -> Option<Handler> {
-    use super::{files, info, io, memory, process, time};
+    use super::{files, info, io, memory, process, spawn, time};
     Some(match number {
         nr::READ => io::read,
         nr::WRITE => io::write,
@@ -103,6 +107,8 @@ pub fn handler(number: u64) -> Option<Handler> {
         nr::ARCH_PRCTL => info::arch_prctl,
         nr::SET_TID_ADDRESS => info::set_tid_address,
         nr::CLOCK_GETTIME => time::clock_gettime,
+        nr::WAIT4 => spawn::wait4,
+        nr::SPAWN => spawn::spawn,
         _ => return None,
     })
 }
@@ -124,13 +130,15 @@ mod tests {
         assert_eq!(info(231).map(|c| c.name), Some("exit_group"));
         assert_eq!(info(228).map(|c| c.name), Some("clock_gettime"));
         assert_eq!(info(257).map(|c| c.name), Some("openat"));
+        assert_eq!(info(61).map(|c| c.name), Some("wait4"));
+        assert_eq!(info(1024).map(|c| c.name), Some("spawn"));
         assert!(info(35).is_some_and(|c| c.waits), "nanosleep waits");
         assert!(info(1).is_some_and(|c| !c.waits));
     }
 
     #[test]
     fn unknown_numbers_find_nothing() {
-        for n in [57, 59, 61, 400, 1 << 32, u64::MAX] {
+        for n in [57, 59, 62, 400, 1023, 1 << 32, u64::MAX] {
             assert!(info(n).is_none(), "{n}");
         }
     }

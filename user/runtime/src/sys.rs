@@ -24,6 +24,10 @@ pub mod nr {
     pub const GETPID: u64 = 39;
     /// `exit(status)`: ends the thread.
     pub const EXIT: u64 = 60;
+    /// `wait4(pid, wstatus, options, rusage)`
+    pub const WAIT4: u64 = 61;
+    /// Pyrite's `spawn(path, argv, envp)`, outside Linux's range.
+    pub const SPAWN: u64 = 1024;
     /// `getppid()`
     pub const GETPPID: u64 = 110;
     /// `exit_group(status)`: ends the process.
@@ -159,4 +163,27 @@ pub fn sleep_ms(ms: u64) -> Result<(), Errno> {
     let spec = [ms / 1000, (ms % 1000) * 1_000_000];
     // SAFETY: the kernel reads 16 bytes from `spec`.
     unsafe { syscall(nr::NANOSLEEP, [spec.as_ptr() as u64, 0, 0, 0, 0, 0]) }.map(|_| ())
+}
+
+/// Starts the program at `path` (NUL-terminated) with `argv` and `envp`
+/// (NULL-terminated arrays of NUL-terminated strings); its pid.
+///
+/// # Safety
+/// The pointers must be as described.
+pub unsafe fn spawn(
+    path: *const u8,
+    argv: *const *const u8,
+    envp: *const *const u8,
+) -> Result<u64, Errno> {
+    // SAFETY: the caller's promise.
+    unsafe { syscall(nr::SPAWN, [path as u64, argv as u64, envp as u64, 0, 0, 0]) }
+}
+
+/// Waits for child `pid` (-1: any); its pid and Linux's status word.
+pub fn wait4(pid: i64) -> Result<(u64, u32), Errno> {
+    let mut status = 0u32;
+    let args = [pid as u64, &raw mut status as u64, 0, 0, 0, 0];
+    // SAFETY: the kernel writes 4 bytes into `status`.
+    let pid = unsafe { syscall(nr::WAIT4, args) }?;
+    Ok((pid, status))
 }
