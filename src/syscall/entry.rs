@@ -103,3 +103,17 @@ extern "C" fn syscall_dispatch(frame: &mut InterruptContext) {
     };
     frame.rax = to_rax(result);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_numbers_are_logged_once_each() {
+        assert!(first_time(300));
+        assert!(!first_time(300), "once");
+        assert!(first_time(301), "another number");
+        assert!(first_time(u64::MAX), "the first number past the table");
+        assert!(!first_time(5000), "numbers past the table share one slot");
+    }
+}
