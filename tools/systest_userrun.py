@@ -67,6 +67,8 @@ def programs_run_in_user_mode_and_faults_end_only_their_process():
             assert run(m, "echo next") == "next\n", f"after {what}: {m.text()[-500:]}"
         out = run(m, "run fault bad-syscall-ptr")
         assert out == "fault: bad-syscall-ptr\nwrite returned -14\n", repr(out)
+        out = run(m, "run fault nt-sleep")
+        assert out == "fault: nt-sleep\nslept with NT set: ok\n", repr(out)
         out = run(m, "run regs")
         assert out == "regs: changed mask 0x0, rcx/r11 as sysret leaves them: true\n", out
         out = run(m, "run chello a b")

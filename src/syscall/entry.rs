@@ -7,7 +7,9 @@
 //!   STAR[63:48] + 8 and CS from STAR[63:48] + 16 (the GDT's order).
 //! - SFMASK clears IF (no interrupt before the stack is the kernel's), DF
 //!   (the ABI wants it clear in the kernel), TF (no single-step trap in the
-//!   kernel) and AC (SMAP stays on) on every entry.
+//!   kernel), AC (SMAP stays on) and NT (user code can set it with
+//!   `popfq`, and an `iretq` in the kernel with NT set faults) on every
+//!   entry.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -49,7 +51,8 @@ pub fn init() {
         RFlags::INTERRUPT_FLAG
             | RFlags::DIRECTION_FLAG
             | RFlags::TRAP_FLAG
-            | RFlags::ALIGNMENT_CHECK,
+            | RFlags::ALIGNMENT_CHECK
+            | RFlags::NESTED_TASK,
     );
     // SAFETY: LSTAR, STAR and SFMASK are set above; turning `syscall` on
     // changes nothing else.

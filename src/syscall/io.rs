@@ -10,6 +10,9 @@ use crate::process::user_access::{copy_from_user, copy_to_user};
 
 /// Bytes copied from or to user memory at a time.
 const CHUNK: usize = 512;
+/// The most one `write` or `writev` writes: a partial write, as Linux
+/// allows, so that no call runs long with interrupts off.
+pub const MAX_WRITE: u64 = 64 * 1024;
 /// The most iovecs a `writev` takes (Linux's IOV_MAX).
 const IOV_MAX: u64 = 1024;
 
@@ -43,7 +46,7 @@ fn write_console(addr: u64, len: u64) -> SysResult {
 pub fn write(args: &Args) -> SysResult {
     let [fd, buf, count, ..] = *args;
     match (fd, descriptor(fd)?) {
-        (1 | 2, Open::Console) => write_console(buf, count),
+        (1 | 2, Open::Console) => write_console(buf, count.min(MAX_WRITE)),
         _ => Err(EBADF),
     }
 }
@@ -56,11 +59,14 @@ pub fn writev(args: &Args) -> SysResult {
     }
     let mut total = 0u64;
     for i in 0..count {
+        if total >= MAX_WRITE {
+            break;
+        }
         let mut raw = [0u8; 16];
         copy_from_user(&mut raw, iov + i * 16)?;
         let base = u64::from_le_bytes(raw[..8].try_into().expect("8 bytes"));
         let len = u64::from_le_bytes(raw[8..].try_into().expect("8 bytes"));
-        total += write(&[fd, base, len, 0, 0, 0])?;
+        total += write(&[fd, base, len.min(MAX_WRITE - total), 0, 0, 0])?;
     }
     Ok(total)
 }

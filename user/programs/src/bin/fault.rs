@@ -2,7 +2,8 @@
 //! can show it ends this process alone: null, write-text, exec-data, ud2,
 //! div0, stack-overflow, kernel-read, bad-syscall-ptr (passes a kernel
 //! pointer to write and prints the result it got; it exits with 0 if that
-//! was -EFAULT, else 1).
+//! was -EFAULT, else 1), nt-sleep (sleeps with RFLAGS.NT set, which the
+//! kernel must clear on entry; it ends normally).
 #![no_std]
 #![no_main]
 
@@ -19,8 +20,8 @@ const KERNEL_ADDRESS: u64 = 0xffff_ffff_8010_0000;
 static DATA: [u8; 4] = [0xc3, 0xc3, 0xc3, 0xc3]; // ret ret ret ret
 static mut WRITABLE: [u8; 4] = [0xc3; 4];
 
-const USAGE: &str =
-    "usage: fault null|write-text|exec-data|ud2|div0|stack-overflow|kernel-read|bad-syscall-ptr";
+const USAGE: &str = "usage: fault null|write-text|exec-data|ud2|div0|stack-overflow|kernel-read|\
+     bad-syscall-ptr|nt-sleep";
 
 fn main(env: &pyrite_rt::Env) -> i32 {
     let Some(what) = env.args().nth(1) else {
@@ -59,6 +60,24 @@ fn main(env: &pyrite_rt::Env) -> i32 {
             // SAFETY: none: the read of kernel memory faults, on purpose.
             let value = unsafe { core::ptr::read_volatile(KERNEL_ADDRESS as *const u64) };
             println!("read {value:#x} from the kernel?");
+        }
+        "nt-sleep" => {
+            // SAFETY: sets RFLAGS.NT (user code may); the kernel must clear
+            // it on entry, or an interrupt during the sleep returns with
+            // `iretq` and NT set, which faults in the kernel.
+            unsafe {
+                core::arch::asm!("pushfq", "or qword ptr [rsp], 0x4000", "popfq");
+            }
+            let slept = sys::sleep_ms(50);
+            // SAFETY: clears NT again.
+            unsafe {
+                core::arch::asm!("pushfq", "and qword ptr [rsp], ~0x4000", "popfq");
+            }
+            println!(
+                "slept with NT set: {}",
+                if slept.is_ok() { "ok" } else { "failed" }
+            );
+            return 0;
         }
         "bad-syscall-ptr" => {
             let args = [1, KERNEL_ADDRESS, 64, 0, 0, 0];
