@@ -69,6 +69,9 @@ def programs_run_in_user_mode_and_faults_end_only_their_process():
         assert out == "fault: bad-syscall-ptr\nwrite returned -14\n", repr(out)
         out = run(m, "run fault nt-sleep")
         assert out == "fault: nt-sleep\nslept with NT set: ok\n", repr(out)
+        out = run(m, "run garbage")
+        assert re.fullmatch(r"garbage: \d+ calls answered, \d+ refused; the kernel is still here\n",
+                            out), repr(out)
         out = run(m, "run regs")
         assert out == "regs: changed mask 0x0, rcx/r11 as sysret leaves them: true\n", out
         out = run(m, "run chello a b")
