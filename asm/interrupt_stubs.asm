@@ -4,6 +4,11 @@
 ; jumps to interrupt_common, which saves every general-purpose register,
 ; calls the Rust dispatcher with a pointer to the saved state
 ; (InterruptContext in src/interrupts/context.rs), restores and returns.
+;
+; The kernel always runs with the GS base at its per-CPU block. An
+; interrupt from ring 3 (the saved CS has RPL 3) finds the user's GS base
+; there: `swapgs` on the way in trades it for the kernel's (kept in
+; KERNEL_GS_BASE while user code runs), and again on the way out.
 
 %include "constants.inc"
 
@@ -32,6 +37,10 @@ interrupt_stub_ %+ vector:
 ; pushing its five words; with the two words above and the fifteen registers
 ; below, RSP is 16-byte aligned again at the call.
 interrupt_common:
+    test qword [rsp + 24], 3    ; the saved CS: from ring 3?
+    jz .from_kernel
+    swapgs
+.from_kernel:
     push rax
     push rbx
     push rcx
@@ -66,6 +75,10 @@ interrupt_common:
     pop rbx
     pop rax
     add rsp, 16                 ; vector and error code
+    test qword [rsp + 8], 3     ; back to ring 3?
+    jz .to_kernel
+    swapgs
+.to_kernel:
     iretq
 
 section .rodata

@@ -65,6 +65,7 @@ pub fn init(multiboot_info_addr: u64) -> &'static BootInfo<'static> {
         Ok(controllers) => controllers,
         Err(err) => panic::fatal(format_args!("interrupts: {err}")),
     };
+    crate::syscall::init();
     if let Err(err) = start_devices(controllers) {
         panic::fatal(format_args!("interrupts: {err}"));
     }

@@ -22,6 +22,7 @@ pub mod panic;
 pub mod process;
 pub mod queue;
 pub mod sched;
+pub mod syscall;
 pub mod task;
 pub mod testing;
 pub mod time;

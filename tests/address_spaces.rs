@@ -122,7 +122,7 @@ fn thousand_spaces_hold_their_own_pages_and_give_every_frame_back() {
 }
 
 fn kernel_half_is_refused() {
-    let mut space = AddressSpace::new().unwrap();
+    let space = AddressSpace::new().unwrap();
     let kernel = Page::containing(VirtAddr::new(0xFFFF_8000_0000_0000));
     assert_eq!(
         space.map(kernel, EntryFlags::WRITABLE),
@@ -261,7 +261,7 @@ fn running_out_of_frames_is_an_error_and_leaks_nothing() {
         take_all_but(left, &mut taken);
         match AddressSpace::new() {
             Err(err) => assert_eq!((left, err), (0, MapError::FrameAllocationFailed)),
-            Ok(mut space) => {
+            Ok(space) => {
                 // A P3, a P2, a P1 and the page: four frames.
                 let result = space.map(user_page(0), EntryFlags::WRITABLE);
                 if left >= 5 {
@@ -286,8 +286,8 @@ fn running_out_of_frames_is_an_error_and_leaks_nothing() {
 /// The W^X walk covers a space's own user half: a writable, executable user
 /// page is found there, and only there.
 fn w_xor_x_is_checked_in_every_space() {
-    let mut clean = AddressSpace::new().expect("space");
-    let mut bad = AddressSpace::new().expect("space");
+    let clean = AddressSpace::new().expect("space");
+    let bad = AddressSpace::new().expect("space");
     let data = EntryFlags::WRITABLE | EntryFlags::NO_EXECUTE | EntryFlags::USER_ACCESSIBLE;
     clean.map(user_page(0), data).expect("map");
     bad.map(user_page(0), data).expect("map");

@@ -100,7 +100,10 @@ fn no_page_is_writable_and_executable() {
 fn boot_identity_map_is_gone() {
     let boot = boot_info().unwrap();
     memory::with(|mem| {
-        // Usable RAM beyond the kernel, the info and the bitmap is not mapped.
+        // Usable RAM beyond the kernel, the info and the bitmap is not
+        // mapped. (A debug kernel reaches past 2 MiB: addresses inside the
+        // image are left out, but most of these lie far beyond it.)
+        let mut checked = 0;
         for addr in [
             0x40_0000u64,
             0x20_0000,
@@ -108,9 +111,13 @@ fn boot_identity_map_is_gone() {
             0x4000_0000,
             0xfff0_0000,
         ] {
-            assert!(!boot.kernel.contains(PhysAddr::new(addr)));
+            if boot.kernel.contains(PhysAddr::new(addr)) {
+                continue;
+            }
             assert_eq!(mem.tables.translate(VirtAddr::new(addr)), None, "{addr:#x}");
+            checked += 1;
         }
+        assert!(checked >= 3, "the kernel image is larger than expected");
         // Frame 0 neither, nor the kernel's load address.
         assert_eq!(mem.tables.translate(VirtAddr::new(0)), None);
         let load = boot.kernel.start.as_u64();

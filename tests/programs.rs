@@ -180,10 +180,9 @@ fn file_bytes_are_in_place_and_bss_is_zero() {
         );
         bss_bytes += segment.memsz - segment.filesz;
     }
-    assert!(
-        bss_bytes > PAGE_SIZE,
-        "hello has a bss to check: {bss_bytes} bytes"
-    );
+    // The runtime's heap is on brk now, so hello's bss is small; what the
+    // file does not fill is checked above to the end of its last page.
+    assert!(bss_bytes > 0, "hello has a bss to check: {bss_bytes} bytes");
     let data = image
         .executable
         .segments

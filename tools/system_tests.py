@@ -23,6 +23,7 @@ import kernel_output  # noqa: E402
 import qemu  # noqa: E402
 import systest_user  # noqa: E402
 import systest_osbench  # noqa: E402
+import systest_userrun  # noqa: E402
 import systest_power  # noqa: E402
 import systest_apic  # noqa: E402
 from screenshot import ppm_to_png, read_ppm  # noqa: E402
@@ -658,6 +659,7 @@ for _cell in boot_matrix.CELLS:
 TESTS += interactive_tests.TESTS
 TESTS += systest_user.TESTS
 TESTS += systest_osbench.TESTS
+TESTS += systest_userrun.TESTS
 TESTS += systest_power.TESTS
 
 import systest_threads  # noqa: E402

@@ -4,6 +4,14 @@
 //! state and panics, and the panic handler prints [`report`] (name, RIP,
 //! decoded error code, all registers) and ends the kernel.
 //!
+//! Two kinds of exception do not end the kernel. One from ring 3 (the
+//! saved CS has RPL 3) goes to the handler registered with
+//! [`set_user_fault_handler`] (the process code: it maps a demand-zero
+//! page or ends the process). A page fault or general-protection fault in
+//! the kernel's user-copy routine resumes at that routine's recovery label
+//! (the handler registered with [`set_copy_fixup`] names it), which
+//! returns an error instead.
+//!
 //! Every way the kernel can end thus goes through one door, the binary's
 //! `#[panic_handler]`: the kernel's halts, a test kernel's exits QEMU. This
 //! module never asks which kind of kernel it runs in.
@@ -148,9 +156,48 @@ pub fn fatal_exception() -> Option<&'static FatalException> {
     FATAL.get()
 }
 
+/// Handles an exception from ring 3: returns if the program may go on
+/// (a demand-zero page was mapped), or ends the thread. Gets CR2.
+pub type UserFaultHandler = fn(&mut InterruptContext, u64);
+
+/// Says where a faulting kernel RIP resumes, if it is a user copy.
+pub type CopyFixup = fn(u64) -> Option<u64>;
+
+static USER_FAULT: Once<UserFaultHandler> = Once::new();
+static COPY_FIXUP: Once<CopyFixup> = Once::new();
+
+/// Sets the [`UserFaultHandler`] (once).
+pub fn set_user_fault_handler(handler: UserFaultHandler) {
+    USER_FAULT.call_once(|| handler);
+}
+
+/// Sets the [`CopyFixup`] (once).
+pub fn set_copy_fixup(fixup: CopyFixup) {
+    COPY_FIXUP.call_once(|| fixup);
+}
+
+/// The saved CS had RPL 3: the exception came from user mode.
+fn from_user(ctx: &InterruptContext) -> bool {
+    ctx.cs & 3 == 3
+}
+
 /// Handles exception `ctx.vector` (0-31).
 pub(super) fn handle(ctx: &mut InterruptContext) {
     let vector = ctx.vector as u8;
+    if from_user(ctx)
+        && vector != 2
+        && vector != 18
+        && let Some(handler) = USER_FAULT.get()
+    {
+        handler(ctx, Cr2::read_raw());
+        return;
+    }
+    if (vector == 13 || vector == 14)
+        && let Some(resume) = COPY_FIXUP.get().and_then(|fixup| fixup(ctx.rip))
+    {
+        ctx.rip = resume;
+        return;
+    }
     match vector {
         3 => {
             // int3 leaves RIP after itself: returning continues the code.

@@ -41,6 +41,7 @@ pub mod run_queue;
 pub mod sleep_queue;
 pub mod wait_list;
 
+pub mod fpu;
 pub mod mutex;
 mod park;
 mod percpu;
@@ -59,9 +60,15 @@ use core::time::Duration;
 pub use park::{block_on, current_waker, park, thread_waker, unpark};
 pub use percpu::{current, current_id, current_label, init, is_running};
 pub use sleep::sleep;
-pub use spawn::{Builder, JoinHandle, join_id, kill, spawn, unpark_id};
-pub use switch::yield_now;
+pub use spawn::{Builder, JoinHandle, join_id, kill, spawn, unpark_id, wait_for_any_exit};
+pub use switch::{set_user_fs_base, user_fs_base, yield_now};
 pub use timer::on_timer;
+
+/// Ends the running thread for good (a user thread leaving through a
+/// system call or a fault): its joiners wake, the reaper frees it.
+pub fn exit_current_thread() -> ! {
+    spawn::exit_current(false)
+}
 
 /// A time slice: how long a thread runs before the next ready one gets the
 /// CPU (see the module docs for why 10 ms).

@@ -5,9 +5,13 @@
 //! thread and its sleepers. Nothing of this is a plain global, so a second
 //! CPU needs a second block and nothing else undone.
 //!
-//! The kernel runs with IA32_GS_BASE pointing at the block. When user mode
-//! arrives, `swapgs` on entry and exit will trade it with
-//! IA32_KERNEL_GS_BASE; until then KERNEL_GS_BASE is unused.
+//! The kernel runs with IA32_GS_BASE pointing at the block. While user
+//! code runs, the block's address waits in IA32_KERNEL_GS_BASE: `swapgs`
+//! on every entry from ring 3 and every return to it trades the two.
+//!
+//! The system call entry (asm/syscall.asm) reads two words at fixed
+//! offsets: the scratch slot for the user's stack pointer, and the kernel
+//! stack top of the running thread, which the switch sets.
 //!
 //! The scheduling state sits behind a spinlock taken only with interrupts
 //! off: on one CPU it is never contended, and another CPU waking a thread
@@ -37,6 +41,12 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 #[repr(C)]
 pub(super) struct PerCpu {
     self_ptr: *const PerCpu,
+    /// The user's stack pointer, kept here by the system call entry for
+    /// the few instructions until it is on the kernel stack.
+    user_rsp: AtomicU64,
+    /// The running thread's kernel stack top: where a system call's frame
+    /// goes.
+    pub kernel_stack_top: AtomicU64,
     /// The CPU's number (0 is the boot CPU).
     pub cpu: u32,
     /// Set when a switch is due at the next interrupt return.
@@ -71,6 +81,9 @@ pub(super) struct CpuSched {
 
 // The block must fit the one page each CPU gets.
 const _: () = assert!(core::mem::size_of::<PerCpu>() <= PAGE_SIZE as usize);
+// The offsets asm/syscall.asm uses (PERCPU_USER_RSP, PERCPU_KERNEL_STACK).
+const _: () = assert!(core::mem::offset_of!(PerCpu, user_rsp) == 8);
+const _: () = assert!(core::mem::offset_of!(PerCpu, kernel_stack_top) == 16);
 
 unsafe extern "C" {
     /// Reads `gs:[0]` (asm/context_switch.asm).
@@ -127,6 +140,8 @@ pub fn init(name: &'static str) -> Result<(), SpawnError> {
     let main = spawn::adopt_current(name);
     let cpu = PerCpu {
         self_ptr: block,
+        user_rsp: AtomicU64::new(0),
+        kernel_stack_top: AtomicU64::new(0),
         cpu: 0,
         need_resched: AtomicBool::new(false),
         current: AtomicPtr::new(Arc::as_ptr(&main).cast_mut()),

@@ -29,6 +29,7 @@ use super::{Exit, JoinError, SpawnError, ThreadError, ThreadId};
 use crate::arch::{read_tsc, without_interrupts};
 use crate::memory::paging::AddressSpace;
 use crate::memory::stack::Stack;
+use core::time::Duration;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -61,7 +62,12 @@ fn new_thread(plan: Plan) -> Arc<Thread> {
         on_cpu: AtomicBool::new(false),
         saved_rsp: core::cell::UnsafeCell::new(0),
         stack: Mutex::new(plan.stack),
+        fpu: plan
+            .space
+            .as_ref()
+            .map(|_| core::cell::UnsafeCell::new(super::fpu::FpuState::initial())),
         space: plan.space,
+        fs_base: AtomicU64::new(0),
         cpu_ticks: AtomicU64::new(0),
         run_start: AtomicU64::new(0),
         timer_wake: (AtomicU64::new(0), AtomicU64::new(0)),
@@ -184,6 +190,7 @@ pub(super) fn exit_current(killed: bool) -> ! {
     }
     me.set_state(ThreadState::Exited);
     me.exit_waiters.notify_all();
+    ANY_EXIT.notify_all();
     schedule();
     unreachable!("an exited thread was resumed")
 }
@@ -321,6 +328,18 @@ impl<T: 'static> JoinHandle<T> {
         wait_for_exit(&self.thread);
         take_value(&self.thread)
     }
+}
+
+/// Woken whenever any thread exits: for waits on one of several threads
+/// (a parent waiting for any child).
+static ANY_EXIT: WaitQueue = WaitQueue::new();
+
+/// Blocks until `ended()` holds, checked again each time any thread
+/// exits, or until `timeout` passes. `ended` runs with interrupts off and a
+/// queue locked: it must be short and take only interrupt-safe locks.
+pub fn wait_for_any_exit(ended: impl FnMut() -> bool, timeout: Duration) {
+    let mut ended = ended;
+    let _ = ANY_EXIT.wait_until(|| ended().then_some(()), Some(timeout));
 }
 
 fn wait_for_exit(thread: &Arc<Thread>) {

@@ -10,13 +10,19 @@
 //! would let another CPU resume it from a stack pointer not yet saved.
 //!
 //! The address space changes (CR3) only when the next thread's differs
-//! from the one loaded: kernel threads share the kernel's table.
+//! from the one loaded: kernel threads share the kernel's table. For a
+//! thread with an address space, its kernel stack top goes into the TSS
+//! (`rsp0`, where interrupts from ring 3 land) and the per-CPU block
+//! (where system calls land), its FS base into its MSR, and its x87/SSE
+//! registers are restored (the outgoing user thread's saved): [`super::fpu`].
 
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
 use spin::Once;
+use x86_64::VirtAddr;
 use x86_64::registers::control::Cr3;
+use x86_64::registers::model_specific::FsBase;
 
 use super::percpu::{PerCpu, this_cpu};
 use super::thread::{Thread, ThreadState, WakeReason};
@@ -37,6 +43,9 @@ pub(super) fn remember_kernel_table() {
     KERNEL_P4.call_once(|| Frame::containing(Cr3::read().0.start_address()));
 }
 
+/// What a switch needs of the next thread (see [`pick_next`]).
+type Next = (*mut u64, u64, Option<Frame>, Option<(VirtAddr, u64)>);
+
 /// Spins this many times at most for a thread still leaving another CPU.
 const ON_CPU_SPINS: u32 = 1 << 20;
 
@@ -45,9 +54,14 @@ const ON_CPU_SPINS: u32 = 1 << 20;
 /// thread runs again. Interrupts must be off.
 pub(super) fn schedule() {
     let cpu = this_cpu().expect("schedule() before the scheduler started");
-    let Some((save, next_rsp, p4)) = pick_next(cpu) else {
+    let Some((save, next_rsp, p4, user)) = pick_next(cpu) else {
         return;
     };
+    if let Some((top, fs_base)) = user {
+        crate::interrupts::gdt::set_kernel_stack(top);
+        cpu.kernel_stack_top.store(top.as_u64(), Ordering::Relaxed);
+        FsBase::write(VirtAddr::new_truncate(fs_base));
+    }
     let want = p4.or_else(|| KERNEL_P4.get().copied());
     if let Some(want) = want
         && Frame::containing(Cr3::read().0.start_address()) != want
@@ -65,9 +79,10 @@ pub(super) fn schedule() {
 }
 
 /// Chooses the next thread and makes it current: the save slot of the
-/// outgoing thread, the next one's RSP and address space. `None` if the
+/// outgoing thread, the next one's RSP, address space, and (for a thread
+/// with an address space) its kernel stack top and FS base. `None` if the
 /// current thread goes on.
-fn pick_next(cpu: &PerCpu) -> Option<(*mut u64, u64, Option<Frame>)> {
+fn pick_next(cpu: &PerCpu) -> Option<Next> {
     let now = read_tsc();
     let mut sched = cpu.sched.lock();
     let prev = sched.current.clone();
@@ -105,9 +120,25 @@ fn pick_next(cpu: &PerCpu) -> Option<(*mut u64, u64, Option<Frame>)> {
     // saved RSP is not being written.
     let next_rsp = unsafe { *next.saved_rsp.get() };
     let p4 = next.space.as_ref().map(|space| space.p4_frame());
+    // Only threads that enter user mode need it; the boot thread has no
+    // stack of its own.
+    let user = p4.and_then(|_| next.stack.lock().map(|stack| stack.top()));
+    let user = user.map(|top| (top, next.fs_base.load(Ordering::Relaxed)));
+    // SAFETY: interrupts are off and SSE is on wherever user threads exist
+    // (their areas are made with them); `prev` is leaving this CPU and
+    // `next` is not running anywhere, so nothing else touches the areas.
+    // The kernel does not use the registers in between (soft-float).
+    unsafe {
+        if let Some(area) = &prev.fpu {
+            (*area.get()).save();
+        }
+        if let Some(area) = &next.fpu {
+            (*area.get()).restore();
+        }
+    }
     sched.previous = Some((prev, requeue));
     sched.current = next;
-    Some((save, next_rsp, p4))
+    Some((save, next_rsp, p4, user))
 }
 
 /// Waits (briefly, bounded) for `next` to finish leaving another CPU.
@@ -214,4 +245,27 @@ pub(super) fn on_interrupt_return() {
     if cpu.need_resched.swap(false, Ordering::AcqRel) {
         schedule();
     }
+}
+
+/// Sets the running thread's FS base (a user thread's thread-local
+/// storage), now and after every switch back to it.
+pub fn set_user_fs_base(base: u64) {
+    let Some(cpu) = this_cpu() else {
+        return;
+    };
+    without_interrupts(|| {
+        // SAFETY: `current` points at the running thread, alive while it runs.
+        let me = unsafe { &*cpu.current.load(Ordering::Acquire) };
+        me.fs_base.store(base, Ordering::Relaxed);
+        FsBase::write(VirtAddr::new_truncate(base));
+    });
+}
+
+/// The running thread's FS base.
+pub fn user_fs_base() -> u64 {
+    this_cpu().map_or(0, |cpu| {
+        // SAFETY: as in `set_user_fs_base`.
+        let me = unsafe { &*cpu.current.load(Ordering::Acquire) };
+        me.fs_base.load(Ordering::Relaxed)
+    })
 }

@@ -117,6 +117,12 @@ pub struct Thread {
     /// taken by the reaper.
     pub(super) stack: Mutex<Option<Stack>>,
     pub(super) space: Option<Arc<AddressSpace>>,
+    /// A user thread's FS base (thread-local storage), restored by the
+    /// switch.
+    pub(super) fs_base: AtomicU64,
+    /// A user thread's x87/SSE registers while it is off its CPU; touched
+    /// only by the switch, like `saved_rsp`.
+    pub(super) fpu: Option<UnsafeCell<Box<super::fpu::FpuState>>>,
     /// TSC ticks spent on a CPU before the current run.
     pub(super) cpu_ticks: AtomicU64,
     /// TSC when its current run began.
@@ -132,10 +138,11 @@ pub struct Thread {
     pub(super) exit_waiters: WaitQueue,
 }
 
-// SAFETY: `saved_rsp` is the only field without its own synchronisation;
-// it is written by the switch only on the CPU that runs the thread, with
-// interrupts off, and read by the switch that resumes it only after
-// `on_cpu` is false (release/acquire), so no two CPUs touch it at once.
+// SAFETY: `saved_rsp` and `fpu` are the only fields without their own
+// synchronisation; each is written by the switch only on the CPU that runs
+// the thread, with interrupts off, and read by the switch that resumes it
+// only after `on_cpu` is false (release/acquire), so no two CPUs touch it
+// at once.
 unsafe impl Sync for Thread {}
 
 impl Thread {

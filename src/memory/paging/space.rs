@@ -98,7 +98,10 @@ pub type KernelEntries = [Entry; ENTRY_COUNT];
 /// A page table of its own for user space. See the module docs.
 ///
 /// In the kernel its methods take the memory lock, so they must not be
-/// called (nor a space dropped) inside [`crate::memory::with`].
+/// called (nor a space dropped) inside [`crate::memory::with`]. Mapping and
+/// unmapping take `&self`: each is one step under that lock, so a space
+/// shared by a process's threads and its system calls can change while it
+/// runs; [`write`](Self::write) takes `&mut self`, as it spans two steps.
 pub struct AddressSpace<H: SpaceHost = KernelSpaces> {
     host: H,
     p4: Frame,
@@ -167,7 +170,7 @@ impl<H: SpaceHost> AddressSpace<H> {
 
     /// Maps `page` (user half) to a new zeroed frame that the space owns.
     /// User mode may access it; `flags` add the rest.
-    pub fn map(&mut self, page: Page, flags: EntryFlags) -> Result<(), MapError> {
+    pub fn map(&self, page: Page, flags: EntryFlags) -> Result<(), MapError> {
         if !user_page(page) {
             return Err(MapError::KernelHalf);
         }
@@ -183,7 +186,7 @@ impl<H: SpaceHost> AddressSpace<H> {
     /// Maps `page` (user half) to `frame`, which the space owns from then on.
     /// On failure the frame comes back with the error.
     pub fn map_owned(
-        &mut self,
+        &self,
         page: Page,
         frame: OwnedFrame,
         flags: EntryFlags,
@@ -208,7 +211,7 @@ impl<H: SpaceHost> AddressSpace<H> {
     }
 
     /// Removes the mapping of `page` and hands its frame back to the caller.
-    pub fn unmap(&mut self, page: Page) -> Result<OwnedFrame, UnmapError> {
+    pub fn unmap(&self, page: Page) -> Result<OwnedFrame, UnmapError> {
         if !user_page(page) {
             return Err(UnmapError::KernelHalf);
         }
@@ -220,7 +223,7 @@ impl<H: SpaceHost> AddressSpace<H> {
     }
 
     /// Removes the mapping of `page` and frees its frame.
-    pub fn unmap_and_free(&mut self, page: Page) -> Result<(), UnmapError> {
+    pub fn unmap_and_free(&self, page: Page) -> Result<(), UnmapError> {
         let frame = self.unmap(page)?;
         self.free_frame(frame);
         Ok(())

@@ -187,7 +187,7 @@ fn running_out_of_frames_is_an_error_and_leaks_nothing() {
         }
         match AddressSpace::new_in(&memory) {
             Err(err) => assert_eq!((left, err), (0, MapError::FrameAllocationFailed)),
-            Ok(mut space) => {
+            Ok(space) => {
                 // Mapping needs a P3, a P2, a P1 and the page: 4 frames.
                 let page = Page::from_indices(1, 2, 3, 4);
                 let result = space.map(page, EntryFlags::WRITABLE);
@@ -211,7 +211,7 @@ fn running_out_of_frames_is_an_error_and_leaks_nothing() {
 #[test]
 fn kernel_half_is_refused_and_shared() {
     let memory = EmulatedMemory::new(600);
-    let mut space = AddressSpace::new_in(&memory).unwrap();
+    let space = AddressSpace::new_in(&memory).unwrap();
     let kernel_page = Page::from_indices(300, 1, 2, 3);
     assert_eq!(
         space.map(kernel_page, EntryFlags::WRITABLE),

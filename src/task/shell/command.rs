@@ -46,6 +46,13 @@ pub enum Command<'a> {
     Halt,
     /// List a directory of the file tree (the root if none is named).
     Ls(Option<&'a str>),
+    /// Run a program (`run PROGRAM [ARGS...] [&]`).
+    Run {
+        /// The program and its arguments.
+        words: &'a str,
+        /// With `&`: the shell does not wait.
+        background: bool,
+    },
     /// Print a file.
     Cat {
         /// The file.
@@ -110,7 +117,12 @@ pub const COMMANDS: &[CommandHelp] = &[
     CommandHelp {
         name: "kill",
         args: "ID",
-        about: "end killable thread ID (spin's) at its next preemption point",
+        about: "end process ID, or else killable thread ID (spin's), at its next preemption point",
+    },
+    CommandHelp {
+        name: "run",
+        args: "PROGRAM [ARGS...] [&]",
+        about: "run /bin/PROGRAM and wait (Ctrl-C kills it); with &: in the background",
     },
     CommandHelp {
         name: "ticks",
@@ -359,7 +371,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
             Ok(id) => Ok(Command::Kill(id)),
             Err(_) => Err(ParseError::BadArgument {
                 command: "kill",
-                problem: "a thread id (a number, as ps shows it)",
+                problem: "a process or thread id (a number, as ps shows it)",
             }),
         },
         "ticks" => no_args(Command::Ticks, "ticks"),
@@ -383,6 +395,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
         }
         "ls" => super::files::parse_ls(rest),
         "cat" => super::files::parse_cat(rest),
+        "run" => super::programs::parse_run(rest),
         other => Err(ParseError::Unknown(other)),
     }
 }
@@ -488,6 +501,7 @@ mod tests {
                 "sleep" => "sleep 1",
                 "cat" => "cat /etc/motd",
                 "kill" => "kill 7",
+                "run" => "run hello",
                 name => name,
             };
             assert!(parse(line).is_ok(), "{line}");
@@ -509,7 +523,7 @@ mod tests {
         assert_eq!(parse("kill 12"), Ok(Command::Kill(12)));
         assert_eq!(
             message("kill me"),
-            "kill: a thread id (a number, as ps shows it) (usage: kill ID)"
+            "kill: a process or thread id (a number, as ps shows it) (usage: kill ID)"
         );
         assert_eq!(message("ps -a"), "ps takes no arguments");
         assert_eq!(message("sleep"), "sleep: how long? (usage: sleep N[ms])");

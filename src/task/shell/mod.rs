@@ -9,6 +9,7 @@ pub mod editor;
 pub mod files;
 pub mod foreground;
 pub mod keys;
+mod programs;
 mod threads;
 
 use futures_util::stream::{self, Stream};
@@ -102,6 +103,7 @@ pub async fn run() {
         let edit = editor.key(key);
         print!("{}", edit.echo);
         if let Some(line) = edit.line {
+            let mut keys = programs::ProgramKeys(&mut keys);
             if foreground::run(execute(&line), &mut keys, &mut ahead).await == Outcome::Cancelled {
                 println!("^C");
             }
@@ -156,7 +158,7 @@ async fn run_command(command: Command<'_>) {
         Command::Tasks => print_tasks(),
         Command::Ps => threads::ps(),
         Command::Spin => threads::spin(),
-        Command::Kill(id) => threads::kill(id),
+        Command::Kill(id) => programs::kill(id),
         Command::Ticks => println!("{} timer interrupts", timer::interrupt_count()),
         Command::Irq => print_interrupts(),
         Command::Sleep(duration) => {
@@ -172,6 +174,7 @@ async fn run_command(command: Command<'_>) {
         }
         Command::Ls(dir) => list_directory(dir.unwrap_or("/")),
         Command::Cat { path, hex } => print_file(path, hex),
+        Command::Run { words, background } => programs::run(words, background).await,
         Command::Lspci => {
             for function in pci::functions() {
                 println!("{function}");

@@ -1,4 +1,5 @@
-//! The shell's thread commands: `ps`, `spin` and `kill`, through the same
+//! The shell's thread commands: `ps` (threads, then processes), `spin`
+//! and `kill`, through the same
 //! scheduler calls the rest of the kernel uses.
 
 use crate::println;
@@ -20,6 +21,7 @@ pub(super) fn ps() {
             info.cpu_time.as_millis()
         );
     }
+    super::programs::ps();
 }
 
 /// Starts a killable thread that never yields: only preemption takes the

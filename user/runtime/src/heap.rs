@@ -1,66 +1,87 @@
-//! The heap: a bump allocator over a static arena in the program's bss.
-//! Freeing the newest block gives it back; other frees are kept until the
-//! program ends. Programs that need more memory get it from `brk`/`mmap`
-//! once the kernel offers them.
+//! The heap: a bump allocator on the program break (`brk`), grown in steps
+//! of [`GROW`], with large blocks in `mmap`ed memory of their own (given
+//! back by `munmap` when freed). Freeing the newest break block gives its
+//! bytes back; other frees are kept until the program ends: programs here
+//! are short.
+//!
+//! Programs are single-threaded: the state is atomics only so that the
+//! allocator can be a plain `static`.
 
 use core::alloc::{GlobalAlloc, Layout};
-use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-/// The arena's size.
-const ARENA_BYTES: usize = 256 * 1024;
+use crate::sys;
 
-struct Arena {
-    bytes: UnsafeCell<[u8; ARENA_BYTES]>,
-    /// Offset of the first free byte.
+/// How much the break grows at least each time.
+const GROW: usize = 64 * 1024;
+/// Blocks this large or larger get a mapping of their own.
+const LARGE: usize = 128 * 1024;
+/// The page size.
+const PAGE: usize = 4096;
+
+struct BreakHeap {
+    /// The first free byte (0 until the first allocation).
     next: AtomicUsize,
+    /// The break: one past the last byte the heap owns.
+    end: AtomicUsize,
 }
 
-// SAFETY: blocks are handed out by atomic compare-exchange on `next`, so no
-// two callers get overlapping bytes.
-unsafe impl Sync for Arena {}
-
 #[global_allocator]
-static ARENA: Arena = Arena {
-    bytes: UnsafeCell::new([0; ARENA_BYTES]),
+static HEAP: BreakHeap = BreakHeap {
     next: AtomicUsize::new(0),
+    end: AtomicUsize::new(0),
 };
 
-// SAFETY: every block lies inside the arena, aligned as asked, and no two
-// live blocks overlap (see `Sync`).
-unsafe impl GlobalAlloc for Arena {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let base = self.bytes.get() as usize;
+impl BreakHeap {
+    /// A block from the break, growing it if needed; null if it cannot.
+    fn alloc_small(&self, layout: Layout) -> *mut u8 {
         let mut next = self.next.load(Ordering::Relaxed);
-        loop {
-            let Some(start) = (base + next)
-                .checked_next_multiple_of(layout.align())
-                .map(|a| a - base)
-            else {
-                return core::ptr::null_mut();
-            };
-            let end = match start.checked_add(layout.size()) {
-                Some(end) if end <= ARENA_BYTES => end,
-                _ => return core::ptr::null_mut(),
-            };
-            match self
-                .next
-                .compare_exchange(next, end, Ordering::Relaxed, Ordering::Relaxed)
-            {
-                // SAFETY: `start` is inside the arena.
-                Ok(_) => return unsafe { (self.bytes.get() as *mut u8).add(start) },
-                Err(now) => next = now,
-            }
+        let mut end = self.end.load(Ordering::Relaxed);
+        if next == 0 {
+            next = sys::brk(0);
+            end = next;
         }
+        let Some(start) = next.checked_next_multiple_of(layout.align()) else {
+            return core::ptr::null_mut();
+        };
+        let Some(stop) = start.checked_add(layout.size()) else {
+            return core::ptr::null_mut();
+        };
+        if stop > end {
+            let want = (stop - end).max(GROW).next_multiple_of(PAGE);
+            let got = sys::brk(end + want);
+            if got < stop {
+                return core::ptr::null_mut();
+            }
+            end = got;
+        }
+        self.next.store(stop, Ordering::Relaxed);
+        self.end.store(end, Ordering::Relaxed);
+        start as *mut u8
+    }
+}
+
+// SAFETY: blocks from the break never overlap (the bump only moves up,
+// except to give back the newest block); mapped blocks are fresh pages.
+// Mapped memory is page aligned, so any alignment up to a page holds.
+unsafe impl GlobalAlloc for BreakHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.size() >= LARGE && layout.align() <= PAGE {
+            return sys::mmap_anonymous(layout.size()).unwrap_or(core::ptr::null_mut());
+        }
+        self.alloc_small(layout)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let start = ptr as usize - self.bytes.get() as usize;
-        // The newest block: give its bytes back; if another block came in
-        // between, the exchange fails and the bytes stay taken.
+        if layout.size() >= LARGE && layout.align() <= PAGE {
+            // SAFETY: the block was mapped for itself and is freed now.
+            let _ = unsafe { sys::munmap(ptr, layout.size()) };
+            return;
+        }
+        // The newest block: give its bytes back.
         let _ = self.next.compare_exchange(
-            start + layout.size(),
-            start,
+            ptr as usize + layout.size(),
+            ptr as usize,
             Ordering::Relaxed,
             Ordering::Relaxed,
         );

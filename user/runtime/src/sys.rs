@@ -8,14 +8,26 @@ pub mod nr {
     pub const READ: u64 = 0;
     /// `write(fd, buf, count)`
     pub const WRITE: u64 = 1;
+    /// `mmap(addr, len, prot, flags, fd, offset)`
+    pub const MMAP: u64 = 9;
+    /// `munmap(addr, len)`
+    pub const MUNMAP: u64 = 11;
     /// `brk(addr)`
     pub const BRK: u64 = 12;
+    /// `nanosleep(req, rem)`
+    pub const NANOSLEEP: u64 = 35;
+    /// `clock_gettime(clock, tp)`
+    pub const CLOCK_GETTIME: u64 = 228;
     /// `sched_yield()`
     pub const SCHED_YIELD: u64 = 24;
     /// `getpid()`
     pub const GETPID: u64 = 39;
     /// `exit(status)`: ends the thread.
     pub const EXIT: u64 = 60;
+    /// `wait4(pid, wstatus, options, rusage)`
+    pub const WAIT4: u64 = 61;
+    /// Pyrite's `spawn(path, argv, envp)`, outside Linux's range.
+    pub const SPAWN: u64 = 1024;
     /// `getppid()`
     pub const GETPPID: u64 = 110;
     /// `exit_group(status)`: ends the process.
@@ -104,4 +116,74 @@ pub fn exit_group(status: i32) -> ! {
     loop {
         core::hint::spin_loop();
     }
+}
+
+/// Moves the program break to `addr` (0 asks where it is); returns the
+/// break after the call (the old one if it could not move).
+pub fn brk(addr: usize) -> usize {
+    // SAFETY: brk takes a number; memory it adds is the program's own.
+    unsafe { syscall(nr::BRK, [addr as u64, 0, 0, 0, 0, 0]) }.map_or(0, |b| b as usize)
+}
+
+/// Maps `len` bytes of fresh zeroed memory, readable and writable.
+pub fn mmap_anonymous(len: usize) -> Result<*mut u8, Errno> {
+    // PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, no file.
+    let args = [0, len as u64, 3, 0x22, u64::MAX, 0];
+    // SAFETY: an anonymous mapping touches no memory the program has.
+    unsafe { syscall(nr::MMAP, args) }.map(|a| a as *mut u8)
+}
+
+/// Unmaps `len` bytes at `addr`.
+///
+/// # Safety
+/// Nothing may use the memory afterwards.
+pub unsafe fn munmap(addr: *mut u8, len: usize) -> Result<(), Errno> {
+    // SAFETY: the caller's promise.
+    unsafe { syscall(nr::MUNMAP, [addr as u64, len as u64, 0, 0, 0, 0]) }.map(|_| ())
+}
+
+/// CLOCK_MONOTONIC: time since boot.
+pub const CLOCK_MONOTONIC: u64 = 1;
+
+/// The time on `clock`, in nanoseconds.
+pub fn clock_gettime(clock: u64) -> Result<u64, Errno> {
+    let mut spec = [0u64; 2];
+    // SAFETY: the kernel writes 16 bytes into `spec`.
+    unsafe {
+        syscall(
+            nr::CLOCK_GETTIME,
+            [clock, spec.as_mut_ptr() as u64, 0, 0, 0, 0],
+        )
+    }?;
+    Ok(spec[0] * 1_000_000_000 + spec[1])
+}
+
+/// Sleeps for `ms` milliseconds.
+pub fn sleep_ms(ms: u64) -> Result<(), Errno> {
+    let spec = [ms / 1000, (ms % 1000) * 1_000_000];
+    // SAFETY: the kernel reads 16 bytes from `spec`.
+    unsafe { syscall(nr::NANOSLEEP, [spec.as_ptr() as u64, 0, 0, 0, 0, 0]) }.map(|_| ())
+}
+
+/// Starts the program at `path` (NUL-terminated) with `argv` and `envp`
+/// (NULL-terminated arrays of NUL-terminated strings); its pid.
+///
+/// # Safety
+/// The pointers must be as described.
+pub unsafe fn spawn(
+    path: *const u8,
+    argv: *const *const u8,
+    envp: *const *const u8,
+) -> Result<u64, Errno> {
+    // SAFETY: the caller's promise.
+    unsafe { syscall(nr::SPAWN, [path as u64, argv as u64, envp as u64, 0, 0, 0]) }
+}
+
+/// Waits for child `pid` (-1: any); its pid and Linux's status word.
+pub fn wait4(pid: i64) -> Result<(u64, u32), Errno> {
+    let mut status = 0u32;
+    let args = [pid as u64, &raw mut status as u64, 0, 0, 0, 0];
+    // SAFETY: the kernel writes 4 bytes into `status`.
+    let pid = unsafe { syscall(nr::WAIT4, args) }?;
+    Ok((pid, status))
 }

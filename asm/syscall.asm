@@ -1,0 +1,122 @@
+; The way into the kernel from ring 3 by `syscall`, and the way back to
+; ring 3 (src/syscall/entry.rs sets the MSRs; DESIGN.md section 8).
+;
+; `syscall` leaves the user's RIP in rcx and RFLAGS in r11, loads the kernel
+; CS and SS from STAR, clears the RFLAGS bits in SFMASK (IF among them: no
+; interrupt can come before the stack is the kernel's) and jumps here, with
+; RSP still the user's. The entry trades the GS base for the kernel's
+; (swapgs), parks the user RSP in the per-CPU block, loads the running
+; thread's kernel stack top from it, and builds on that stack the same frame
+; an interrupt stub builds (InterruptContext in src/interrupts/context.rs:
+; the CPU's five words, error code, vector, fifteen registers), with the
+; system call number as the vector. Rust reads the arguments from it and
+; writes the result in its rax.
+;
+; The way back restores the registers and returns with `sysretq`, unless
+; the return address is not canonical: `sysretq` would then fault in ring 0
+; on the user's stack (Intel), so `iretq` returns instead. The first entry
+; into a program uses the same way back, with a frame made for it.
+
+; Offsets in the per-CPU block (asserted in src/sched/percpu.rs).
+PERCPU_USER_RSP     equ 8
+PERCPU_KERNEL_STACK equ 16
+; The user selectors with RPL 3 (asserted in src/syscall/entry.rs).
+USER_DATA_SELECTOR  equ 0x1b
+USER_CODE_SELECTOR  equ 0x23
+; Where the saved RIP lies in the frame: after 15 registers, vector, error.
+FRAME_RIP           equ 17 * 8
+
+extern syscall_dispatch
+global syscall_entry
+global user_return
+global enter_user_mode
+
+section .text
+bits 64
+
+syscall_entry:
+    swapgs
+    mov [gs:PERCPU_USER_RSP], rsp
+    mov rsp, [gs:PERCPU_KERNEL_STACK]
+    push USER_DATA_SELECTOR             ; SS
+    push qword [gs:PERCPU_USER_RSP]     ; RSP
+    push r11                            ; RFLAGS
+    push USER_CODE_SELECTOR             ; CS
+    push rcx                            ; RIP
+    push 0                              ; error code
+    push rax                            ; vector: the system call number
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    mov rdi, rsp
+    call syscall_dispatch
+    ; fall through
+
+; user_return: RSP points at a frame (InterruptContext) to return to ring
+; 3 with. Jumped to, never called.
+user_return:
+    cli
+    ; Canonical RIP: bits 63-47 all equal (sign extension of bit 47).
+    mov rcx, [rsp + FRAME_RIP]
+    shl rcx, 16
+    sar rcx, 16
+    cmp rcx, [rsp + FRAME_RIP]
+    jne .by_iret
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    add rsp, 16                         ; vector and error code
+    mov rcx, [rsp]                      ; RIP
+    mov r11, [rsp + 16]                 ; RFLAGS
+    mov rsp, [rsp + 24]                 ; the user's RSP
+    swapgs
+    o64 sysret
+.by_iret:
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    add rsp, 16
+    swapgs
+    iretq
+
+; enter_user_mode(frame: *const InterruptContext [rdi]): the first entry
+; into a program. The frame lies on the thread's kernel stack.
+enter_user_mode:
+    mov rsp, rdi
+    jmp user_return
