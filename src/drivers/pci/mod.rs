@@ -9,6 +9,7 @@
 
 pub mod bar;
 pub mod config;
+pub mod msi;
 mod scan;
 
 use alloc::vec::Vec;
