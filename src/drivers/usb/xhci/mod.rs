@@ -13,6 +13,7 @@
 mod context;
 mod control;
 pub mod device;
+pub mod interrupt;
 mod keyboard;
 mod quirks;
 mod regs;
@@ -156,6 +157,8 @@ pub struct Controller {
     spare: Vec<DmaPage>,
     /// Events dropped by the controller because the ring was full.
     pub ring_full_events: u32,
+    /// How its events reach the USB task.
+    pub delivery: interrupt::Delivery,
 }
 
 /// A frame of DMA memory the controller can reach: below 4 GiB unless it
@@ -220,9 +223,11 @@ impl Controller {
             scratchpads: Vec::new(),
             spare: Vec::new(),
             ring_full_events: 0,
+            delivery: interrupt::Delivery::Polled("not started"),
         };
         controller.setup_scratchpads(cap.read(HCSPARAMS2))?;
         controller.program(slots);
+        controller.delivery = interrupt::set_up(function, op, controller.interrupter);
         controller.run().await?;
         controller.power_ports().await;
         if quirks::has_switchable_ports(function.vendor, function.device) {
@@ -342,6 +347,11 @@ impl Controller {
         if any {
             let erdp = self.events.dequeue_pointer().as_u64() | ERDP_BUSY;
             self.interrupter.write64(ERDP, erdp);
+            // An event written between the last pop and the ERDP write
+            // may raise no interrupt of its own: look again soon.
+            if self.events.has_event() {
+                super::on_interrupt();
+            }
         }
         let status = self.op.read(USBSTS);
         if status & (STS_HOST_ERROR | STS_CONTROLLER_ERROR) != 0 && !self.failed {
