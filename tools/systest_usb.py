@@ -119,6 +119,8 @@ def usb_keyboard_bios_types_hotplugs_and_hands_back_to_ps2():
 
         out = run_command(m, "lsusb", prompts + 1)
         assert "controller 00:" in out and "xHCI 1b36:000d, 8 ports, interrupts by MSI-X vector" in out, out
+        taken = re.search(r"interrupts by MSI-X vector 0x[0-9a-f]+ \((\d+) taken\)", out)
+        assert taken and int(taken.group(1)) >= 11, f"keys did not come by MSI-X: {out}"
         assert re.search(r"port \d \(USB 3\): slot \d device 46f4:0001 class 00, super speed", out), out
         reports = keyboard_reports(out)
         # "lspci" and "lsusb", each with Enter: at least a press per key came by USB.

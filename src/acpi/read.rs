@@ -2,12 +2,12 @@
 //! (physical memory) or a host test's (tables built in ordinary memory).
 
 use acpi::AcpiHandler;
-use alloc::vec::Vec;
 use acpi::fadt::Fadt;
 use acpi::hpet::HpetTable;
 use acpi::madt::Madt;
 use acpi::mcfg::Mcfg;
 use acpi::sdt::Signature;
+use alloc::vec::Vec;
 
 use super::fadt::{self, PowerFacts};
 use super::hpet::{self, HpetFacts};

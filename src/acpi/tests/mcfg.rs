@@ -46,7 +46,9 @@ fn several_regions_and_none_are_read() {
     ]))
     .unwrap();
     assert_eq!(regions.len(), 2);
-    assert!(regions[1].covers(1, 0x81) && !regions[1].covers(1, 0x7F) && !regions[1].covers(0, 0x80));
+    assert!(
+        regions[1].covers(1, 0x81) && !regions[1].covers(1, 0x7F) && !regions[1].covers(0, 0x80)
+    );
     assert_eq!(parse(&mcfg(&[])), Ok(Vec::new()));
 }
 
@@ -61,8 +63,14 @@ fn a_truncated_table_or_entry_is_too_short() {
 
 #[test]
 fn a_backwards_bus_range_or_an_unaligned_base_is_refused() {
-    assert_eq!(parse(&mcfg(&[entry(0xB000_0000, 0, 5, 4)])), Err(Problem::Other));
-    assert_eq!(parse(&mcfg(&[entry(0xB000_1000, 0, 0, 4)])), Err(Problem::Other));
+    assert_eq!(
+        parse(&mcfg(&[entry(0xB000_0000, 0, 5, 4)])),
+        Err(Problem::Other)
+    );
+    assert_eq!(
+        parse(&mcfg(&[entry(0xB000_1000, 0, 0, 4)])),
+        Err(Problem::Other)
+    );
 }
 
 #[test]
@@ -74,6 +82,9 @@ fn an_address_packs_bus_device_function_and_offset_over_bus_0s_base() {
         end_bus: 2,
     };
     assert_eq!(r.address(0, 0, 0, 0), 0xB000_0000);
-    assert_eq!(r.address(1, 3, 2, 0x104), 0xB000_0000 + (1 << 20) + (3 << 15) + (2 << 12) + 0x104);
+    assert_eq!(
+        r.address(1, 3, 2, 0x104),
+        0xB000_0000 + (1 << 20) + (3 << 15) + (2 << 12) + 0x104
+    );
     assert_eq!(r.address(0xFF, 31, 7, 0xFFC), 0xB000_0000 + 0x0FFF_FFFC);
 }

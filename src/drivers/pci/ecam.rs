@@ -57,7 +57,8 @@ impl Ecam {
                 let start = PhysAddr::new(region.address(bus, 0, 0, 0));
                 // SAFETY: the MCFG names this range as configuration space:
                 // device memory, never RAM the allocator hands out.
-                let mapped = unsafe { memory::map_registers(PhysRange::new(start, start + BUS_SPAN)) };
+                let mapped =
+                    unsafe { memory::map_registers(PhysRange::new(start, start + BUS_SPAN)) };
                 if let Err(err) = &mapped {
                     log::warn!("pci: bus {segment:04x}:{bus:02x} not mapped for ECAM: {err}");
                 }

@@ -236,7 +236,9 @@ fn enable_msix(
         dword.add(1).write_volatile(0);
         dword.add(2).write_volatile(message.data);
         let vector_control = dword.add(3).read_volatile();
-        dword.add(3).write_volatile(vector_control & !MSIX_VECTOR_MASKED);
+        dword
+            .add(3)
+            .write_volatile(vector_control & !MSIX_VECTOR_MASKED);
     }
     write_control((control | MSIX_ENABLE) & !MSIX_FUNCTION_MASK & 0xFFFF);
     Ok(())

@@ -36,7 +36,13 @@ fn here() -> PciAddress {
 #[test]
 fn a_message_names_the_apic_and_the_vector_fixed_and_edge() {
     let m = message(0, 0x41).unwrap();
-    assert_eq!(m, Message { address: 0xFEE0_0000, data: 0x41 });
+    assert_eq!(
+        m,
+        Message {
+            address: 0xFEE0_0000,
+            data: 0x41
+        }
+    );
     let m = message(3, 0xEF).unwrap();
     assert_eq!(m.address, 0xFEE0_3000);
     // Delivery mode (10:8), level (14) and trigger mode (15) all zero.
@@ -48,9 +54,23 @@ fn a_message_names_the_apic_and_the_vector_fixed_and_edge() {
 #[test]
 fn msi_fields_move_with_the_width_and_masking() {
     let narrow = msi_layout(0x50, 0);
-    assert_eq!(narrow, MsiLayout { upper_address: None, data: 0x58, mask: None });
+    assert_eq!(
+        narrow,
+        MsiLayout {
+            upper_address: None,
+            data: 0x58,
+            mask: None
+        }
+    );
     let wide = msi_layout(0x50, MSI_64BIT);
-    assert_eq!(wide, MsiLayout { upper_address: Some(0x58), data: 0x5C, mask: None });
+    assert_eq!(
+        wide,
+        MsiLayout {
+            upper_address: Some(0x58),
+            data: 0x5C,
+            mask: None
+        }
+    );
     let masked = msi_layout(0x50, MSI_64BIT | MSI_PER_VECTOR_MASK);
     assert_eq!(masked.mask, Some(0x60));
     assert_eq!(msi_layout(0x50, MSI_PER_VECTOR_MASK).mask, Some(0x5C));

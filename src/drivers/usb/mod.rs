@@ -92,11 +92,7 @@ pub async fn run() {
                     function.device,
                     controller.ports
                 );
-                log::info!(
-                    "xhci {}: {}",
-                    Bdf(function.address),
-                    controller.delivery
-                );
+                log::info!("xhci {}: {}", Bdf(function.address), controller.delivery);
                 controllers.push(controller);
             }
             Err(err) => log::error!(
@@ -158,12 +154,18 @@ fn describe(controllers: &[Controller]) -> String {
     for c in controllers {
         let _ = writeln!(
             out,
-            "controller {} xHCI {:04x}:{:04x}, {} ports, {}{}",
+            "controller {} xHCI {:04x}:{:04x}, {} ports, {}{}{}",
             Bdf(c.address),
             c.id.0,
             c.id.1,
             c.ports,
             c.delivery,
+            match c.delivery {
+                xhci::interrupt::Delivery::Interrupts(_, vector) => {
+                    alloc::format!(" ({} taken)", crate::interrupts::irq::vector_count(vector))
+                }
+                xhci::interrupt::Delivery::Polled(_) => String::new(),
+            },
             if c.failed {
                 ", stopped by a controller error"
             } else {

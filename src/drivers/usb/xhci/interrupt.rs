@@ -99,10 +99,7 @@ pub fn set_up(function: &PciFunction, op: Mmio, interrupter: Mmio) -> Delivery {
     if !has_msi {
         return Delivery::Polled("no MSI or MSI-X capability");
     }
-    let Some(slot) = INTERRUPTERS
-        .iter()
-        .find(|s| s.load(Ordering::Acquire) == 0)
-    else {
+    let Some(slot) = INTERRUPTERS.iter().find(|s| s.load(Ordering::Acquire) == 0) else {
         return Delivery::Polled("too many controllers for interrupts");
     };
     let vector = match irq::register_free_vector(on_interrupt) {
