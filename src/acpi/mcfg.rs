@@ -56,7 +56,7 @@ impl EcamRegion {
 /// end bus is before its start bus, or whose base is not 1 MiB aligned, is
 /// an error too (it would make configuration reads land elsewhere).
 pub fn parse(table: &[u8]) -> Result<Vec<EcamRegion>, Problem> {
-    if table.len() < ENTRIES || (table.len() - ENTRIES) % ENTRY_LEN != 0 {
+    if table.len() < ENTRIES || !(table.len() - ENTRIES).is_multiple_of(ENTRY_LEN) {
         return Err(Problem::TooShort);
     }
     table[ENTRIES..]
@@ -69,7 +69,7 @@ pub fn parse(table: &[u8]) -> Result<Vec<EcamRegion>, Problem> {
                 start_bus: entry[10],
                 end_bus: entry[11],
             };
-            if region.end_bus < region.start_bus || region.base % (1 << 20) != 0 {
+            if region.end_bus < region.start_bus || !region.base.is_multiple_of(1 << 20) {
                 return Err(Problem::Other);
             }
             Ok(region)

@@ -89,7 +89,7 @@ fn the_capability_list_is_walked_and_a_loop_ends() {
     config.set(0x04, STATUS_CAPABILITIES);
     config.set(CAPABILITIES_POINTER, 0x90);
     config.set(0x90, 0x11 | 0x70 << 8);
-    config.set(0x70, 0x05 | 0x00 << 8);
+    config.set(0x70, 0x05); // the last: next pointer 0
     let found: Vec<_> = capabilities(&config, here()).collect();
     assert_eq!(found, [(0x11, 0x90), (0x05, 0x70)]);
     assert_eq!(find(&config, here(), CAP_MSI), Some(0x70));
