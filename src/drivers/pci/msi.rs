@@ -101,7 +101,7 @@ pub fn msix_table(control: u32, table: u32) -> (usize, u64, u16) {
 }
 
 /// The capabilities of the function at `address`: `(id, offset)` pairs,
-/// at most [`MAX_CAPABILITIES`] (a looping list ends there).
+/// at most 48 (as many as fit in 256 bytes: a looping list ends there).
 pub fn capabilities(
     access: &impl ConfigRegionAccess,
     address: PciAddress,

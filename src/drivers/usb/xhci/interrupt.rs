@@ -84,7 +84,8 @@ fn on_interrupt() {
 
 /// Chooses how the controller at `function` delivers its events and sets
 /// it up: moderation, a vector, the message, then IMAN.IE and USBCMD.INTE.
-/// Call before the controller runs.
+/// Call before the controller runs, from the USB task only (one controller
+/// at a time, so a free slot found stays free until it is filled).
 pub fn set_up(function: &PciFunction, op: Mmio, interrupter: Mmio) -> Delivery {
     if irq::mode() == Mode::Pic {
         return Delivery::Polled("no MSI in PIC mode");

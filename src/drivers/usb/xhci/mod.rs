@@ -1,10 +1,9 @@
 //! An xHCI host controller: taking it from the firmware, reset, the rings,
 //! and commands. Enumeration of devices is in [`device`].
 //!
-//! Events are polled: [`Controller::poll`] drains the event ring, and the
-//! USB task calls it every few milliseconds. An interrupt handler (MSI-X,
-//! MSI or INTx, once the interrupt code routes them) need only wake that
-//! task; nothing here would change.
+//! [`Controller::poll`] drains the event ring; the USB task calls it when
+//! the controller's MSI-X or MSI interrupt wakes it ([`interrupt`]), or
+//! every few milliseconds for a controller that has neither.
 //!
 //! Every wait is bounded by time ([`wait_until`]) and yields to other tasks
 //! while it waits. Register layouts are our own constants (`regs`): the
