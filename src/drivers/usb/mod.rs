@@ -34,7 +34,7 @@ pub const POLL_PERIOD: Duration = Duration::from_millis(4);
 /// error (USBSTS HSE or HCE) raises no interrupt of its own, and a lost
 /// message would otherwise leave events waiting until the next key; once a
 /// second finds both, for one timer interrupt a second.
-const SAFETY_POLL: Duration = Duration::from_secs(1);
+pub const SAFETY_POLL: Duration = Duration::from_secs(1);
 
 /// PCI class, sub-class and interface of an xHCI controller.
 const XHCI_CLASS: (u8, u8, u8) = (0x0C, 0x03, 0x30);
