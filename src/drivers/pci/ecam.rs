@@ -5,13 +5,14 @@
 //! A bus's 1 MiB is mapped, uncached, the first time one of its functions
 //! is read, and stays mapped: enumeration follows bridges, so only buses
 //! that exist are mapped, never the whole 256 MiB a segment may span.
-//! Interrupt handlers never read configuration space, so the lock here is
-//! taken with interrupts on.
+//! The list of mapped buses is locked briefly with interrupts off; a bus
+//! is mapped outside the lock.
 
 use alloc::vec::Vec;
 
 use pci_types::{ConfigRegionAccess, PciAddress};
 use spin::Mutex;
+use x86_64::instructions::interrupts::without_interrupts;
 use x86_64::{PhysAddr, VirtAddr};
 
 use crate::acpi::mcfg::EcamRegion;
@@ -50,25 +51,47 @@ impl Ecam {
     fn locate(&self, address: PciAddress, offset: u16) -> Option<VirtAddr> {
         let (segment, bus) = (address.segment(), address.bus());
         let region = self.regions.iter().find(|r| r.covers(segment, bus))?;
-        let mut buses = self.buses.lock();
-        let base = match buses.iter().find(|(at, _)| *at == (segment, bus)) {
-            Some((_, base)) => *base,
-            None => {
-                let start = PhysAddr::new(region.address(bus, 0, 0, 0));
-                // SAFETY: the MCFG names this range as configuration space:
-                // device memory, never RAM the allocator hands out.
-                let mapped =
-                    unsafe { memory::map_registers(PhysRange::new(start, start + BUS_SPAN)) };
-                if let Err(err) = &mapped {
-                    log::warn!("pci: bus {segment:04x}:{bus:02x} not mapped for ECAM: {err}");
-                }
-                buses.push(((segment, bus), mapped.ok()));
-                mapped.ok()
-            }
+        let base = match self.mapped(segment, bus) {
+            Some(base) => base,
+            None => self.map_bus(region, segment, bus),
         }?;
         let within = region.address(bus, address.device(), address.function(), offset & 0xFFC)
             - region.address(bus, 0, 0, 0);
         Some(base + within)
+    }
+
+    /// The bus's mapping, if it was mapped (or tried) before.
+    fn mapped(&self, segment: u16, bus: u8) -> Option<Option<VirtAddr>> {
+        without_interrupts(|| {
+            let buses = self.buses.lock();
+            buses
+                .iter()
+                .find(|(at, _)| *at == (segment, bus))
+                .map(|(_, base)| *base)
+        })
+    }
+
+    /// Maps the bus and records it. The mapping is made outside the lock
+    /// (it takes the memory code's); two threads mapping the same bus at
+    /// once each get a mapping, and the first recorded is kept for good.
+    fn map_bus(&self, region: &EcamRegion, segment: u16, bus: u8) -> Option<VirtAddr> {
+        let start = PhysAddr::new(region.address(bus, 0, 0, 0));
+        // SAFETY: the MCFG names this range as configuration space: device
+        // memory, never RAM the allocator hands out.
+        let mapped = unsafe { memory::map_registers(PhysRange::new(start, start + BUS_SPAN)) };
+        if let Err(err) = &mapped {
+            log::warn!("pci: bus {segment:04x}:{bus:02x} not mapped for ECAM: {err}");
+        }
+        without_interrupts(|| {
+            let mut buses = self.buses.lock();
+            match buses.iter().find(|(at, _)| *at == (segment, bus)) {
+                Some((_, first)) => *first,
+                None => {
+                    buses.push(((segment, bus), mapped.ok()));
+                    mapped.ok()
+                }
+            }
+        })
     }
 }
 
