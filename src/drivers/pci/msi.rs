@@ -110,7 +110,9 @@ pub fn capabilities(
         // SAFETY: reading the header and capability list has no side effect.
         unsafe { access.read(address, offset) }
     };
-    let mut next = if read(0x04) & STATUS_CAPABILITIES != 0 {
+    // An absent function reads all ones, status bit included.
+    let present = read(0x00) != u32::MAX;
+    let mut next = if present && read(0x04) & STATUS_CAPABILITIES != 0 {
         (read(CAPABILITIES_POINTER) & 0xFC) as u16
     } else {
         0

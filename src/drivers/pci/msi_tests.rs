@@ -103,6 +103,13 @@ fn the_capability_list_is_walked_and_a_loop_ends() {
 }
 
 #[test]
+fn an_absent_function_has_no_capabilities() {
+    let config = FakeConfig::new();
+    config.0.borrow_mut().fill(u32::MAX);
+    assert_eq!(capabilities(&config, here()).count(), 0);
+}
+
+#[test]
 fn msi_is_programmed_for_one_vector_and_unmasked() {
     let config = FakeConfig::new();
     // A 64-bit capability with per-vector masking, 4 vectors capable,
