@@ -160,12 +160,9 @@ fn describe(controllers: &[Controller]) -> String {
             c.id.1,
             c.ports,
             c.delivery,
-            match c.delivery {
-                xhci::interrupt::Delivery::Interrupts(_, vector) => {
-                    alloc::format!(" ({} taken)", crate::interrupts::irq::vector_count(vector))
-                }
-                xhci::interrupt::Delivery::Polled(_) => String::new(),
-            },
+            c.delivery
+                .taken()
+                .map_or(String::new(), |n| alloc::format!(" ({n} taken)")),
             if c.failed {
                 ", stopped by a controller error"
             } else {

@@ -45,6 +45,14 @@ impl Delivery {
     pub fn polled(self) -> bool {
         matches!(self, Self::Polled(_))
     }
+
+    /// Interrupts taken on its vector since boot, if it interrupts.
+    pub fn taken(self) -> Option<u64> {
+        match self {
+            Self::Interrupts(_, vector) => Some(irq::vector_count(vector)),
+            Self::Polled(_) => None,
+        }
+    }
 }
 
 impl fmt::Display for Delivery {
