@@ -667,6 +667,8 @@ TESTS += systest_threads.TESTS
 
 import systest_usb  # noqa: E402
 TESTS += systest_usb.TESTS
+import systest_msi  # noqa: E402
+TESTS += systest_msi.TESTS
 
 TESTS += systest_apic.TESTS
 

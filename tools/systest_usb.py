@@ -106,6 +106,9 @@ def usb_keyboard_bios_types_hotplugs_and_hands_back_to_ps2():
         log = m.text()
         assert log.index(KEYBOARD_UP) < log.index(qemu.READY), "the keyboard is not in the boot log"
         assert re.search(r"INFO  drivers: pci: \d+ functions on \d+ buses", log), "no PCI summary"
+        assert "configuration through ECAM (segment 0 buses 0-255" in log, "q35 PCI not through ECAM"
+        assert re.search(r"xhci 00:\d\d\.0: interrupts by MSI-X vector 0x[0-9a-f]{2}\n", log), \
+            "qemu-xhci not on MSI-X"
         assert "xHCI 1b36:000d running, 8 ports" in log, "controller not started"
         assert re.search(r"port \d+: device 0627:0001 class 00", log), "keyboard not enumerated"
 
@@ -115,14 +118,16 @@ def usb_keyboard_bios_types_hotplugs_and_hands_back_to_ps2():
         assert "IsaBridge (no driver)" in out, out
 
         out = run_command(m, "lsusb", prompts + 1)
-        assert "controller 00:" in out and "xHCI 1b36:000d, 8 ports" in out, out
+        assert "controller 00:" in out and "xHCI 1b36:000d, 8 ports, interrupts by MSI-X vector" in out, out
+        taken = re.search(r"interrupts by MSI-X vector 0x[0-9a-f]+ \((\d+) taken\)", out)
+        assert taken and int(taken.group(1)) >= 11, f"keys did not come by MSI-X: {out}"
         assert re.search(r"port \d \(USB 3\): slot \d device 46f4:0001 class 00, super speed", out), out
         reports = keyboard_reports(out)
         # "lspci" and "lsusb", each with Enter: at least a press per key came by USB.
         assert reports and reports[0] >= 11, f"keys did not come through the USB keyboard: {out}"
         usb_latency = key_latency(m)
-        # A poll every few ms: a key that takes a tenth of a second is lost
-        # in a queue or waits for something it should not.
+        # Woken by the controller's interrupt: a key that takes a tenth of
+        # a second is lost in a queue or waits for something it should not.
         assert usb_latency < 0.1, f"USB key to echo took {usb_latency * 1000:.0f} ms"
 
         # Held 1.5 s: the first repeat after 0.5 s, then about 30 a second.
@@ -177,6 +182,10 @@ def usb_keyboard_uefi_on_a_second_controller_model_behind_a_bridge():
         log = m.text()
         assert re.search(r"pci: \d+ functions on 2 buses \(1 bridges\)", log), "bridge not followed"
         assert "usb: 2 of 2 xHCI controllers running" in log, log[-2000:]
+        assert "configuration through ECAM" in log, "q35 PCI not through ECAM"
+        # Both models have MSI and MSI-X; MSI-X is taken where present.
+        assert re.search(r"xhci 00:\d\d\.0: interrupts by MSI-X vector", log), "qemu-xhci not on MSI-X"
+        assert "xhci 01:03.0: interrupts by MSI-X vector" in log, "nec-usb-xhci not on MSI-X"
         assert "not a boot keyboard; left unconfigured" in log, "the tablet was not looked at"
         prompts = m.text().count(PROMPT)
         out = run_command(m, "echo via nec", prompts)

@@ -9,6 +9,7 @@ use core::fmt::Write;
 use super::facts::{InterruptFacts, Polarity, Trigger};
 use super::fadt::PowerFacts;
 use super::hpet::HpetFacts;
+use super::mcfg::EcamRegion;
 
 /// How many APIC ids a line lists before it shortens.
 const IDS_SHOWN: usize = 16;
@@ -190,4 +191,24 @@ fn polarity(p: Polarity) -> &'static str {
         Polarity::ActiveHigh => "active-high",
         Polarity::ActiveLow => "active-low",
     }
+}
+
+/// "MCFG: ECAM for segment 0 buses 0-255 at 0xb0000000".
+pub fn mcfg(regions: &[EcamRegion]) -> String {
+    if regions.is_empty() {
+        return String::from("MCFG lists no region: PCI configuration through ports");
+    }
+    let mut line = String::from("MCFG: ECAM for");
+    for (i, r) in regions.iter().enumerate() {
+        let _ = write!(
+            line,
+            "{} segment {} buses {}-{} at {:#x}",
+            if i == 0 { "" } else { "," },
+            r.segment,
+            r.start_bus,
+            r.end_bus,
+            r.base
+        );
+    }
+    line
 }

@@ -16,6 +16,7 @@ pub mod fadt;
 pub(crate) mod handler;
 pub mod hpet;
 pub mod madt;
+pub mod mcfg;
 pub mod power;
 pub mod read;
 pub mod register;
@@ -30,9 +31,11 @@ use log::{info, warn};
 use spin::Once;
 
 use crate::boot::BootInfo;
+use alloc::vec::Vec;
 use facts::InterruptFacts;
 use fadt::PowerFacts;
 use hpet::HpetFacts;
+use mcfg::EcamRegion;
 use read::{MadtError, PowerError, Reading, S5Failure};
 use sleep_object::SleepTypes;
 use tables::Root;
@@ -41,6 +44,7 @@ static INTERRUPTS: Once<InterruptFacts> = Once::new();
 static POWER: Once<PowerFacts> = Once::new();
 static S5: Once<SleepTypes> = Once::new();
 static HPET: Once<HpetFacts> = Once::new();
+static MCFG: Once<Vec<EcamRegion>> = Once::new();
 
 /// What falls back when the MADT gives nothing.
 const NO_MADT: &str = "the interrupt code uses the 8259 PIC and the PIT";
@@ -66,6 +70,11 @@ pub fn s5_sleep_types() -> Option<&'static SleepTypes> {
 /// The HPET, if the tables describe one.
 pub fn hpet_facts() -> Option<&'static HpetFacts> {
     HPET.get()
+}
+
+/// The memory-mapped PCI configuration regions, if an MCFG lists any.
+pub fn ecam_regions() -> &'static [EcamRegion] {
+    MCFG.get().map_or(&[], Vec::as_slice)
 }
 
 /// Reads the tables the boot loader's RSDP leads to, once, and logs what
@@ -143,5 +152,15 @@ fn keep(reading: Reading) {
         }
         Err(tables::TableError::Missing(_)) => info!("no HPET table"),
         Err(err) => warn!("{err}; the HPET is not used"),
+    }
+    match reading.mcfg {
+        Ok(regions) => {
+            info!("{}", describe::mcfg(&regions));
+            MCFG.call_once(|| regions);
+        }
+        Err(tables::TableError::Missing(_)) => {
+            info!("no MCFG table: PCI configuration through ports")
+        }
+        Err(err) => warn!("{err}; PCI configuration through ports"),
     }
 }

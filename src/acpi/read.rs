@@ -5,11 +5,14 @@ use acpi::AcpiHandler;
 use acpi::fadt::Fadt;
 use acpi::hpet::HpetTable;
 use acpi::madt::Madt;
+use acpi::mcfg::Mcfg;
 use acpi::sdt::Signature;
+use alloc::vec::Vec;
 
 use super::fadt::{self, PowerFacts};
 use super::hpet::{self, HpetFacts};
 use super::madt::{self, MadtParse, MadtProblem};
+use super::mcfg::{self, EcamRegion};
 use super::sleep_object::{self, S5Error, SleepTypes};
 use super::tables::{self, HEADER_LEN, Problem, Root, TableError};
 
@@ -24,6 +27,8 @@ pub struct Reading {
     pub s5: Result<SleepTypes, S5Failure>,
     /// The HPET, if the tables describe one.
     pub hpet: Result<HpetFacts, TableError>,
+    /// The memory-mapped PCI configuration regions, if an MCFG lists them.
+    pub mcfg: Result<Vec<EcamRegion>, TableError>,
 }
 
 /// Why the MADT gave no facts.
@@ -70,11 +75,14 @@ pub fn read<H: AcpiHandler>(handler: H, root: Root) -> Result<Reading, TableErro
     };
     let hpet = tables::find::<H, HpetTable>(&tables, &handler, root)
         .and_then(|t| hpet::parse(t.bytes()).map_err(|p| TableError::Bad(Signature::HPET, p)));
+    let mcfg = tables::find::<H, Mcfg>(&tables, &handler, root)
+        .and_then(|t| mcfg::parse(t.bytes()).map_err(|p| TableError::Bad(Signature::MCFG, p)));
     Ok(Reading {
         interrupts,
         power,
         s5,
         hpet,
+        mcfg,
     })
 }
 

@@ -3,6 +3,7 @@
 
 mod fadt;
 mod madt;
+mod mcfg;
 mod s5;
 mod tables;
 

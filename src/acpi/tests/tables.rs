@@ -145,7 +145,30 @@ fn every_table_is_read_through_the_crate() {
     assert!(power.reset.is_some());
     assert_eq!(reading.s5, Ok(SleepTypes { a: 5, b: 5 }));
     assert_eq!(reading.hpet, Err(TableError::Missing(Signature::HPET)));
+    assert_eq!(reading.mcfg, Err(TableError::Missing(Signature::MCFG)));
     drop(tables.listed);
+}
+
+#[test]
+fn an_mcfg_is_found_through_the_crate_and_a_truncated_one_named() {
+    let mut entry = 0xB000_0000u64.to_le_bytes().to_vec();
+    entry.extend_from_slice(&[0, 0, 0, 0xFF, 0, 0, 0, 0]);
+    let good = super::mcfg::mcfg(&[entry]);
+    let tables = Tables::new(vec![q35_like(0), good.clone()], dsdt());
+    let reading = read(HostMemory, tables.root()).unwrap();
+    let regions = reading.mcfg.unwrap();
+    assert_eq!((regions[0].base, regions[0].end_bus), (0xB000_0000, 0xFF));
+    // Cut by 4 bytes, with its length and checksum made to agree.
+    let mut short = good[..good.len() - 4].to_vec();
+    let len = short.len() as u32;
+    short[4..8].copy_from_slice(&len.to_le_bytes());
+    super::fix_checksum(&mut short);
+    let tables = Tables::new(vec![q35_like(0), short], dsdt());
+    let reading = read(HostMemory, tables.root()).unwrap();
+    assert_eq!(
+        reading.mcfg,
+        Err(TableError::Bad(Signature::MCFG, Problem::TooShort))
+    );
 }
 
 #[test]

@@ -1,11 +1,9 @@
 //! Configuration space through the legacy mechanism #1: an address written
 //! to port 0xCF8, then the dword read or written at port 0xCFC.
 //!
-//! This covers offsets 0-255 of buses 0-255 in segment 0, all the kernel
-//! needs now. ECAM (memory-mapped configuration from the ACPI MCFG table,
-//! every segment and the 4 KiB extended space) can be added later as a
-//! second [`ConfigRegionAccess`] implementation; nothing above this file
-//! would change.
+//! This covers offsets 0-255 of buses 0-255 in segment 0: the way in on
+//! machines without an ACPI MCFG table (the pc machine, old chipsets);
+//! where there is one, [`super::ecam`] is used instead.
 
 use pci_types::{ConfigRegionAccess, PciAddress};
 use spin::Mutex;

@@ -1,14 +1,17 @@
 //! PCI: finding every function on the configuration space, sizing its BARs,
 //! and the list drivers bind to (what `lspci` shows).
 //!
-//! Configuration space is reached through [`config::LegacyPorts`] now; the
-//! enumeration and drivers see only `pci_types::ConfigRegionAccess`, so ECAM
-//! from the ACPI MCFG table can replace it without changes here. This module
-//! maps no device memory: a driver maps the BARs it uses, through
-//! `memory::map_device`.
+//! Configuration space is reached through ECAM ([`ecam::Ecam`]) where the
+//! ACPI MCFG table names a region, else through ports 0xCF8/0xCFC
+//! ([`config::LegacyPorts`]); the enumeration and drivers see only
+//! `pci_types::ConfigRegionAccess` ([`Access`]). Message-signalled
+//! interrupts are set up through [`msi`]. Drivers map the BARs they use,
+//! through `memory::map_registers`.
 
 pub mod bar;
 pub mod config;
+pub mod ecam;
+pub mod msi;
 mod scan;
 
 use alloc::vec::Vec;
@@ -16,7 +19,7 @@ use core::fmt;
 
 use pci_types::device_type::DeviceType;
 use pci_types::{ConfigRegionAccess, HeaderType, PciAddress, PciHeader};
-use spin::Mutex;
+use spin::{Mutex, Once};
 
 pub use bar::Bar;
 pub use config::LegacyPorts;
@@ -89,15 +92,78 @@ impl fmt::Display for PciFunction {
 /// Every function found by [`init`].
 static FUNCTIONS: Mutex<Vec<PciFunction>> = Mutex::new(Vec::new());
 
+/// ECAM, once [`init`] found an MCFG region.
+static ECAM: Once<ecam::Ecam> = Once::new();
+
+/// The configuration access the kernel uses: ECAM or the ports.
+#[derive(Clone, Copy)]
+pub enum Access {
+    /// Memory-mapped, from the MCFG.
+    Ecam(&'static ecam::Ecam),
+    /// Ports 0xCF8/0xCFC.
+    Ports(LegacyPorts),
+}
+
+impl ConfigRegionAccess for Access {
+    unsafe fn read(&self, address: PciAddress, offset: u16) -> u32 {
+        // SAFETY: the caller's promise, passed on.
+        unsafe {
+            match self {
+                Self::Ecam(ecam) => ecam.read(address, offset),
+                Self::Ports(ports) => ports.read(address, offset),
+            }
+        }
+    }
+
+    unsafe fn write(&self, address: PciAddress, offset: u16, value: u32) {
+        // SAFETY: the caller's promise, passed on.
+        unsafe {
+            match self {
+                Self::Ecam(ecam) => ecam.write(address, offset, value),
+                Self::Ports(ports) => ports.write(address, offset, value),
+            }
+        }
+    }
+}
+
 /// The configuration access the kernel uses.
-pub fn access() -> LegacyPorts {
-    LegacyPorts
+pub fn access() -> Access {
+    match ECAM.get() {
+        Some(ecam) => Access::Ecam(ecam),
+        None => Access::Ports(LegacyPorts),
+    }
+}
+
+/// How configuration space is reached, for the boot log.
+fn access_name() -> alloc::string::String {
+    match ECAM.get() {
+        Some(ecam) => {
+            let mut line = alloc::string::String::from("ECAM");
+            for r in ecam.regions() {
+                let _ = core::fmt::Write::write_fmt(
+                    &mut line,
+                    format_args!(
+                        " (segment {} buses {}-{} at {:#x})",
+                        r.segment, r.start_bus, r.end_bus, r.base
+                    ),
+                );
+            }
+            line
+        }
+        None => alloc::string::String::from("ports 0xCF8/0xCFC"),
+    }
 }
 
 /// Finds every function, sizes its BARs and keeps the list. Logs one line
 /// per function (debug) and a summary (info). Call once, before drivers
 /// look for their devices.
 pub fn init() {
+    // Segment 0 is what enumeration walks; a region for it makes ECAM the
+    // way in (other segments' regions are kept for their addresses).
+    let regions = crate::acpi::ecam_regions();
+    if regions.iter().any(|r| r.segment == 0 && r.start_bus == 0) {
+        ECAM.call_once(|| ecam::Ecam::new(regions.to_vec()));
+    }
     let access = access();
     let mut functions = Vec::new();
     for found in scan::scan(&access) {
@@ -120,10 +186,11 @@ pub fn init() {
         buses.len()
     };
     log::info!(
-        "pci: {} functions on {} buses ({} bridges), configuration through ports 0xCF8/0xCFC",
+        "pci: {} functions on {} buses ({} bridges), configuration through {}",
         functions.len(),
         buses,
-        bridges
+        bridges,
+        access_name()
     );
     *FUNCTIONS.lock() = functions;
 }

@@ -1,11 +1,11 @@
 //! USB: xHCI host controllers ([`xhci`]), descriptors ([`descriptor`]) and
-//! boot keyboards ([`hid`]), run by one task ([`run`]) that polls every
-//! controller's event ring a few milliseconds apart.
+//! boot keyboards ([`hid`]), run by one task ([`run`]) that drains every
+//! controller's event ring.
 //!
-//! Polling is the fallback until the interrupt code routes MSI/MSI-X or
-//! INTx: a handler registered for a controller's line needs only to call
-//! [`on_interrupt`], which wakes the task at once; the periodic poll then
-//! only drives key repeat and catches anything missed.
+//! A controller with MSI-X or MSI wakes the task through [`on_interrupt`];
+//! the task then sleeps only until a held key's next repeat, or for the
+//! slow safety poll ([`SAFETY_POLL`]). A controller without (8259 mode, no
+//! capability) is polled every [`POLL_PERIOD`].
 
 pub mod descriptor;
 pub mod hid;
@@ -26,9 +26,15 @@ use self::xhci::Controller;
 use crate::drivers::pci::{self, Bdf};
 use crate::task::timer::sleep;
 
-/// How often the event rings are looked at. The timer's tick rounds it up:
-/// a key reaches the shell within about two ticks.
-const POLL_PERIOD: Duration = Duration::from_millis(4);
+/// How often the event rings of controllers without interrupts are looked
+/// at: a key reaches the shell within about two periods.
+pub const POLL_PERIOD: Duration = Duration::from_millis(4);
+
+/// How often the task looks at controllers that do interrupt. A controller
+/// error (USBSTS HSE or HCE) raises no interrupt of its own, and a lost
+/// message would otherwise leave events waiting until the next key; once a
+/// second finds both, for one timer interrupt a second.
+pub const SAFETY_POLL: Duration = Duration::from_secs(1);
 
 /// PCI class, sub-class and interface of an xHCI controller.
 const XHCI_CLASS: (u8, u8, u8) = (0x0C, 0x03, 0x30);
@@ -86,6 +92,7 @@ pub async fn run() {
                     function.device,
                     controller.ports
                 );
+                log::info!("xhci {}: {}", Bdf(function.address), controller.delivery);
                 controllers.push(controller);
             }
             Err(err) => log::error!(
@@ -121,10 +128,25 @@ pub async fn run() {
             last = (reports, failed);
         }
         SETTLED.store(true, Ordering::Release);
-        let (poll, events) = (sleep(POLL_PERIOD), EVENTS.wait());
+        let (poll, events) = (sleep(next_look(&controllers)), EVENTS.wait());
         pin_mut!(poll, events);
         select(poll, events).await;
     }
+}
+
+/// How long the task may sleep before it must look again without being
+/// woken: a polled controller's period, else until the next key repeat or
+/// the safety poll, whichever comes first.
+fn next_look(controllers: &[Controller]) -> Duration {
+    let running = controllers.iter().filter(|c| !c.failed);
+    if running.clone().any(|c| c.delivery.polled()) {
+        return POLL_PERIOD;
+    }
+    let now = crate::time::since_boot();
+    running
+        .filter_map(Controller::next_repeat)
+        .map(|due| due.saturating_sub(now))
+        .fold(SAFETY_POLL, Duration::min)
 }
 
 fn describe(controllers: &[Controller]) -> String {
@@ -132,11 +154,15 @@ fn describe(controllers: &[Controller]) -> String {
     for c in controllers {
         let _ = writeln!(
             out,
-            "controller {} xHCI {:04x}:{:04x}, {} ports{}",
+            "controller {} xHCI {:04x}:{:04x}, {} ports, {}{}{}",
             Bdf(c.address),
             c.id.0,
             c.id.1,
             c.ports,
+            c.delivery,
+            c.delivery
+                .taken()
+                .map_or(String::new(), |n| alloc::format!(" ({n} taken)")),
             if c.failed {
                 ", stopped by a controller error"
             } else {

@@ -31,6 +31,7 @@ const X2APIC_MSR_BASE: u32 = 0x800;
 #[derive(Debug, Clone, Copy)]
 #[repr(u32)]
 enum Reg {
+    Id = 0x20,
     TaskPriority = 0x80,
     Eoi = 0xB0,
     SpuriousVector = 0xF0,
@@ -130,6 +131,13 @@ impl LocalApic {
                     .write_volatile(value)
             },
         }
+    }
+
+    /// This CPU's APIC id (xAPIC: bits 31:24 of the id register; x2APIC:
+    /// the whole 32-bit register), the destination of messages to it.
+    pub fn id(&self) -> u32 {
+        let raw = self.read(Reg::Id);
+        if self.is_x2apic() { raw } else { raw >> 24 }
     }
 
     /// Whether the registers are MSRs (x2APIC).

@@ -61,6 +61,11 @@ impl Keyboard {
         }
     }
 
+    /// When the next repeat is due, if a key is held.
+    pub fn next_repeat(&self) -> Option<Duration> {
+        self.repeat.next_due()
+    }
+
     /// The keyboard went away: every key it held is released.
     pub fn unplug(&mut self) {
         let repeat = &mut self.repeat;

@@ -125,6 +125,11 @@ impl Repeat {
         }
     }
 
+    /// When the next repeat is due, if a key is held.
+    pub fn next_due(&self) -> Option<Duration> {
+        self.held.map(|(_, next)| next)
+    }
+
     /// The key to repeat now, if one is due; the next repeat is then one
     /// period later (or a period from `now`, after a long gap, so that a
     /// late poll does not fire a burst).

@@ -141,3 +141,18 @@ fn a_late_poll_does_not_fire_a_burst() {
     assert_eq!(r.due(ms(2000)), Some(0x04));
     assert_eq!(r.due(ms(2001)), None);
 }
+
+#[test]
+fn the_next_repeat_is_known_while_a_key_is_held_and_none_after() {
+    let mut r = Repeat::default();
+    assert_eq!(r.next_due(), None);
+    r.on_event(KeyEvent::Press(0x04), ms(1000));
+    assert_eq!(r.next_due(), Some(ms(1500)));
+    assert_eq!(r.due(ms(1500)), Some(0x04));
+    assert!(r.next_due().is_some_and(|next| next > ms(1500)));
+    r.on_event(KeyEvent::Release(0x04), ms(1600));
+    assert_eq!(r.next_due(), None);
+    // A modifier held gives no repeat to wait for.
+    r.on_event(KeyEvent::Press(0xE0), ms(1700));
+    assert_eq!(r.next_due(), None);
+}

@@ -185,6 +185,16 @@ impl Controller {
             keyboard.keys.tick(now);
         }
     }
+
+    /// When a held key next repeats on any of this controller's keyboards.
+    pub fn next_repeat(&self) -> Option<core::time::Duration> {
+        self.devices
+            .iter()
+            .flatten()
+            .filter_map(|d| d.keyboard.as_ref())
+            .filter_map(|k| k.keys.next_repeat())
+            .min()
+    }
 }
 
 impl KeyboardEndpoint {

@@ -1,10 +1,9 @@
 //! An xHCI host controller: taking it from the firmware, reset, the rings,
 //! and commands. Enumeration of devices is in [`device`].
 //!
-//! Events are polled: [`Controller::poll`] drains the event ring, and the
-//! USB task calls it every few milliseconds. An interrupt handler (MSI-X,
-//! MSI or INTx, once the interrupt code routes them) need only wake that
-//! task; nothing here would change.
+//! [`Controller::poll`] drains the event ring; the USB task calls it when
+//! the controller's MSI-X or MSI interrupt wakes it ([`interrupt`]), or
+//! every few milliseconds for a controller that has neither.
 //!
 //! Every wait is bounded by time ([`wait_until`]) and yields to other tasks
 //! while it waits. Register layouts are our own constants (`regs`): the
@@ -13,6 +12,7 @@
 mod context;
 mod control;
 pub mod device;
+pub mod interrupt;
 mod keyboard;
 mod quirks;
 mod regs;
@@ -156,6 +156,8 @@ pub struct Controller {
     spare: Vec<DmaPage>,
     /// Events dropped by the controller because the ring was full.
     pub ring_full_events: u32,
+    /// How its events reach the USB task.
+    pub delivery: interrupt::Delivery,
 }
 
 /// A frame of DMA memory the controller can reach: below 4 GiB unless it
@@ -220,9 +222,11 @@ impl Controller {
             scratchpads: Vec::new(),
             spare: Vec::new(),
             ring_full_events: 0,
+            delivery: interrupt::Delivery::Polled("not started"),
         };
         controller.setup_scratchpads(cap.read(HCSPARAMS2))?;
         controller.program(slots);
+        controller.delivery = interrupt::set_up(function, op, controller.interrupter);
         controller.run().await?;
         controller.power_ports().await;
         if quirks::has_switchable_ports(function.vendor, function.device) {
@@ -342,6 +346,11 @@ impl Controller {
         if any {
             let erdp = self.events.dequeue_pointer().as_u64() | ERDP_BUSY;
             self.interrupter.write64(ERDP, erdp);
+            // An event written between the last pop and the ERDP write
+            // may raise no interrupt of its own: look again soon.
+            if self.events.has_event() {
+                super::on_interrupt();
+            }
         }
         let status = self.op.read(USBSTS);
         if status & (STS_HOST_ERROR | STS_CONTROLLER_ERROR) != 0 && !self.failed {

@@ -26,6 +26,11 @@ impl Mmio {
         }
     }
 
+    /// The block's virtual address.
+    pub fn base(self) -> VirtAddr {
+        self.base
+    }
+
     /// Reads the dword at `offset`.
     pub fn read(self, offset: u64) -> u32 {
         // SAFETY: `new`'s contract: the block is mapped device registers.
@@ -73,6 +78,8 @@ pub const PORTSC_BASE: u64 = 0x400;
 
 pub const CMD_RUN: u32 = 1 << 0;
 pub const CMD_RESET: u32 = 1 << 1;
+/// USBCMD INTE: interrupters may interrupt the host.
+pub const CMD_INTERRUPTS: u32 = 1 << 2;
 pub const STS_HALTED: u32 = 1 << 0;
 pub const STS_HOST_ERROR: u32 = 1 << 2;
 pub const STS_EVENT_INTERRUPT: u32 = 1 << 3;
@@ -96,6 +103,12 @@ pub const PORT_PRESERVE_MASK: u32 = !(PORT_ENABLED | PORT_CHANGE_BITS | PORT_RES
 
 // Runtime registers: interrupter 0.
 pub const IR0: u64 = 0x20;
+/// Interrupter management: IP (write 1 to clear) and IE.
+pub const IMAN: u64 = 0x00;
+/// Interrupter moderation: the interval in 250 ns units, bits 15:0.
+pub const IMOD: u64 = 0x04;
+pub const IMAN_PENDING: u32 = 1 << 0;
+pub const IMAN_ENABLE: u32 = 1 << 1;
 pub const ERSTSZ: u64 = 0x08;
 pub const ERSTBA: u64 = 0x10;
 pub const ERDP: u64 = 0x18;

@@ -190,6 +190,15 @@ impl EventRing {
         self.segment.phys() + (self.dequeue as u64) * 16
     }
 
+    /// Whether the controller has written an event not yet taken.
+    pub fn has_event(&self) -> bool {
+        // SAFETY: dequeue < TRBS_PER_FRAME, in the segment's own frame.
+        let slot = unsafe { self.segment.virt().as_ptr::<Trb>().add(self.dequeue) };
+        // SAFETY: as above.
+        let control = unsafe { core::ptr::addr_of!((*slot).control).read_volatile() };
+        (control & CYCLE != 0) == self.cycle
+    }
+
     /// The next event, if the controller has written one.
     pub fn pop(&mut self) -> Option<Trb> {
         // SAFETY: dequeue < TRBS_PER_FRAME, in the segment's own frame.
