@@ -77,14 +77,18 @@ impl Controller {
                 .push(Trb::new(kind::DATA, buffer, u32::from(length), 1 << 16));
         }
         let status_in = if data_in { 0 } else { 1 << 16 };
-        device
+        let status_trb = device
             .ep0
-            .push(Trb::new(kind::STATUS, 0, 0, IOC | status_in));
+            .push(Trb::new(kind::STATUS, 0, 0, IOC | status_in))
+            .as_u64();
         self.ring_doorbell(slot, 1);
         let deadline = time::since_boot() + CONTROL_LIMIT;
         for _ in 0..CONTROL_LIMIT.as_millis() {
             self.poll();
-            if let Some(i) = self.control_done.iter().position(|e| e.slot() == slot) {
+            // The event names the TRB it completes: only this transfer's
+            // status stage counts, never a late event of one that timed out.
+            let ours = |e: &Trb| e.slot() == slot && e.parameter == status_trb;
+            if let Some(i) = self.control_done.iter().position(ours) {
                 let event = self.control_done.remove(i);
                 return match event.code() {
                     code::SUCCESS | code::SHORT_PACKET => Ok(()),

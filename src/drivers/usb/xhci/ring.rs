@@ -142,9 +142,17 @@ impl ProducerRing {
         }
         self.enqueue += 1;
         if self.enqueue == TRBS_PER_FRAME - 1 {
-            let link = Trb::new(kind::LINK, self.base().as_u64(), 0, TOGGLE_CYCLE | cycle);
-            // SAFETY: the last TRB of the ring's own frame.
-            unsafe { self.slot(TRBS_PER_FRAME - 1).write_volatile(link) };
+            let link = self.slot(TRBS_PER_FRAME - 1);
+            // SAFETY: the last TRB of the ring's own frame. As for any TRB,
+            // the control word with the cycle bit goes last, so the
+            // controller never follows a link whose target is not written.
+            unsafe {
+                core::ptr::addr_of_mut!((*link).parameter).write_volatile(self.base().as_u64());
+                core::ptr::addr_of_mut!((*link).status).write_volatile(0);
+                core::sync::atomic::fence(core::sync::atomic::Ordering::Release);
+                core::ptr::addr_of_mut!((*link).control)
+                    .write_volatile(kind::LINK << 10 | TOGGLE_CYCLE | cycle);
+            }
             self.enqueue = 0;
             self.cycle = !self.cycle;
         }
