@@ -3,7 +3,7 @@
 //! it armed for the next moment the scheduler must run ([`program`]): the
 //! earliest sleeping thread, or the end of the running thread's slice
 //! when another thread waits for the CPU. With one thread ready and no
-//! sleeper, nothing is armed, so a busy thread alone and an idle CPU take
+//! sleeper, nothing stays armed, so a busy thread alone and an idle CPU take
 //! no timer interrupts.
 
 use core::sync::atomic::Ordering;
@@ -53,9 +53,10 @@ fn slice_ticks() -> u64 {
     })
 }
 
-/// Arms `cpu`'s scheduler deadline for the earliest sleeper or, when
-/// another thread waits for the CPU (or the running one was asked to end),
-/// the end of the current slice; with neither, disarms it. Call with `sched` (the CPU's locked state) after
+/// Makes sure `cpu`'s scheduler deadline comes no later than the earliest
+/// sleeper or, when another thread waits for the CPU (or the running one
+/// was asked to end), the end of the current slice. With neither, a
+/// deadline still armed fires once more and is not set again. Call with `sched` (the CPU's locked state) after
 /// any change to the sleepers, the run queue or the running thread.
 pub(super) fn program(cpu: &PerCpu, sched: &CpuSched) {
     let Some(deadline) = cpu.timer.get() else {
@@ -71,11 +72,15 @@ pub(super) fn program(cpu: &PerCpu, sched: &CpuSched) {
         (Some(sleeper), Some(slice)) => Some(sleeper.min(slice)),
         (sleeper, slice) => sleeper.or(slice),
     };
-    match next {
-        Some(at) if deadline.armed_at() != Some(at) => deadline.arm(at),
-        Some(_) => {}
-        None if deadline.armed_at().is_some() => deadline.disarm(),
-        None => {}
+    // Only ever brought forward: a deadline armed earlier than needed fires
+    // once, finds nothing due and is set again by `on_timer`. Re-arming on
+    // every switch (the slice end moves each time) would cost a timer
+    // register write per switch, several times the switch itself under an
+    // emulator.
+    if let Some(at) = next
+        && deadline.armed_at().is_none_or(|armed| at < armed)
+    {
+        deadline.arm(at);
     }
 }
 
