@@ -11,6 +11,7 @@
 ; KERNEL_GS_BASE while user code runs), and again on the way out.
 
 %include "constants.inc"
+%include "frame.inc"
 
 extern interrupt_dispatch
 global interrupt_stub_table
@@ -41,39 +42,11 @@ interrupt_common:
     jz .from_kernel
     swapgs
 .from_kernel:
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    SAVE_REGISTERS
     mov rdi, rsp
     cld
     call interrupt_dispatch
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    RESTORE_REGISTERS
     add rsp, 16                 ; vector and error code
     test qword [rsp + 8], 3     ; back to ring 3?
     jz .to_kernel

@@ -26,6 +26,8 @@ USER_CODE_SELECTOR  equ 0x23
 ; Where the saved RIP lies in the frame: after 15 registers, vector, error.
 FRAME_RIP           equ 17 * 8
 
+%include "frame.inc"
+
 extern syscall_dispatch
 global syscall_entry
 global user_return
@@ -45,21 +47,7 @@ syscall_entry:
     push rcx                            ; RIP
     push 0                              ; error code
     push rax                            ; vector: the system call number
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    SAVE_REGISTERS
     mov rdi, rsp
     call syscall_dispatch
     ; fall through
@@ -73,46 +61,16 @@ user_return:
     shl rcx, 16
     sar rcx, 16
     cmp rcx, [rsp + FRAME_RIP]
+    ; The comparison's flags survive the pops, `lea` and `swapgs`.
+    RESTORE_REGISTERS
+    lea rsp, [rsp + 16]                 ; vector and error code
+    swapgs
     jne .by_iret
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
-    add rsp, 16                         ; vector and error code
     mov rcx, [rsp]                      ; RIP
     mov r11, [rsp + 16]                 ; RFLAGS
     mov rsp, [rsp + 24]                 ; the user's RSP
-    swapgs
     o64 sysret
 .by_iret:
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
-    add rsp, 16
-    swapgs
     iretq
 
 ; enter_user_mode(frame: *const InterruptContext [rdi]): the first entry
