@@ -22,6 +22,7 @@ import interactive_tests  # noqa: E402
 import kernel_output  # noqa: E402
 import qemu  # noqa: E402
 import systest_user  # noqa: E402
+from systest_common import boot_to_prompt, wait_for_count  # noqa: E402
 import systest_osbench  # noqa: E402
 import systest_userrun  # noqa: E402
 import systest_power  # noqa: E402
@@ -177,21 +178,6 @@ def command_line_sets_log_level_and_reports_unknown_options_in_yellow():
             assert "] INFO " not in log, f"log=warn still showed info lines:\n{log}"
     finally:
         iso.unlink()
-
-
-def boot_to_prompt(machine, what="BIOS"):
-    boot_to_ready(machine, what)
-    assert machine.wait_for(PROMPT, 10) is not None, f"{what}: no prompt:\n{machine.text()[-1000:]}"
-
-
-def wait_for_count(machine, needle, count, timeout=20):
-    """Waits until `needle` has appeared `count` times on serial."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if machine.text().count(needle) >= count:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @system_test

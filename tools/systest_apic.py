@@ -11,6 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import qemu  # noqa: E402
+from systest_common import wait_for_count  # noqa: E402
 from kernel_output import PROMPT, interrupt_mode  # noqa: E402
 
 ISO = qemu.ROOT / "build" / "pyrite.iso"
@@ -27,18 +28,11 @@ def system_test(fn):
     return fn
 
 
-def _wait_for_count(m, needle, count, timeout=20):
-    deadline = time.monotonic() + timeout
-    while m.text().count(needle) < count:
-        assert time.monotonic() < deadline, f"no {needle!r} #{count}:\n{m.text()[-800:]}"
-        time.sleep(0.05)
-
-
 def _timer_interrupts(m):
     """Sends `irq` on serial and returns its timer interrupt count."""
     prompts = m.text().count(PROMPT)
     m.send_serial("irq\r")
-    _wait_for_count(m, PROMPT, prompts + 1)
+    assert wait_for_count(m, PROMPT, prompts + 1), m.text()[-800:]
     return int(_TIMER.findall(m.text())[-1][0])
 
 

@@ -9,7 +9,7 @@ import os
 
 import os_bench
 import qemu
-from systest_user import boot_to_prompt, run
+from systest_common import boot_to_prompt, run
 
 TESTS = []
 

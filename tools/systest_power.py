@@ -15,12 +15,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import facts  # noqa: E402
 import qemu  # noqa: E402
+from systest_common import BOOT_TIMEOUT, wait_for_count  # noqa: E402
 
 ISO = qemu.ROOT / "build" / "pyrite.iso"
 PROMPT = qemu.PROMPT
 READY = qemu.READY
 POWERING_OFF = facts.rust_const("src/task/shell/mod.rs", "POWERING_OFF")
-BOOT_TIMEOUT = 60
 # The issue's bound: QEMU must be gone this soon after `shutdown`.
 SHUTDOWN_SECONDS = 5
 
@@ -32,21 +32,9 @@ def system_test(fn):
     return fn
 
 
-def wait_count(machine, needle, count, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if machine.text().count(needle) >= count:
-            return True
-        if not machine.running():
-            time.sleep(0.1)
-            return machine.text().count(needle) >= count
-        time.sleep(0.05)
-    return False
-
-
 def boot(machine, count=1):
     """Waits for the `count`th prompt (a reboot brings another)."""
-    assert wait_count(machine, PROMPT, count, BOOT_TIMEOUT), \
+    assert wait_for_count(machine, PROMPT, count, BOOT_TIMEOUT), \
         f"prompt {count} did not come within {BOOT_TIMEOUT} s:\n{machine.text()[-2000:]}"
 
 
@@ -116,10 +104,10 @@ def without_acpi_the_log_warns_and_shutdown_says_it_cannot():
         assert any("no RSDP" in w and "no MADT, no FADT" in w and "8259 PIC" in w
                    for w in found), f"no warning names the missing tables:\n{found}"
         m.type_line("help")
-        assert wait_count(m, PROMPT, 2, 10), f"no prompt after help:\n{m.text()[-1000:]}"
+        assert wait_for_count(m, PROMPT, 2, 10), f"no prompt after help:\n{m.text()[-1000:]}"
         assert "\n  shutdown" in m.text(), "help does not list shutdown"
         m.type_line("shutdown")
-        assert wait_count(m, PROMPT, 3, 10), f"no prompt after shutdown:\n{m.text()[-1000:]}"
+        assert wait_for_count(m, PROMPT, 3, 10), f"no prompt after shutdown:\n{m.text()[-1000:]}"
         after = m.text().split(PROMPT + "shutdown\n", 1)[1]
         assert "shutdown: cannot power off: no ACPI FADT" in after, after
         assert POWERING_OFF not in after, after

@@ -7,6 +7,7 @@ import statistics
 import time
 
 import qemu
+from systest_common import boot_to_prompt, wait_for_count
 
 ISO = qemu.ROOT / "build" / "pyrite.iso"
 PROMPT = qemu.PROMPT
@@ -18,21 +19,6 @@ ANSWER_WITHIN_S = 0.100
 def _test(fn):
     TESTS.append(fn)
     return fn
-
-
-def boot_to_prompt(machine):
-    assert machine.wait_for(qemu.READY, 60) is not None, machine.text()[-2000:]
-    assert machine.wait_for(PROMPT, 10) is not None, machine.text()[-1000:]
-
-
-def wait_for_count(machine, needle, count, timeout=20):
-    """Waits until `needle` has appeared `count` times on serial."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if machine.text().count(needle) >= count:
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def _echo_delay(machine, send, marker):

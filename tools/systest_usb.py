@@ -17,9 +17,9 @@ import statistics
 import time
 
 import qemu
+from systest_common import boot_to_prompt, wait_for_count
 ISO = qemu.ROOT / "build" / "pyrite.iso"
 PROMPT = qemu.PROMPT
-BOOT_TIMEOUT = 60
 
 TESTS = []
 
@@ -30,21 +30,6 @@ REMOVED = "removed; slot"
 def usb_test(fn):
     TESTS.append(fn)
     return fn
-
-
-def boot_to_prompt(m, what="BIOS"):
-    assert m.wait_for(qemu.READY, BOOT_TIMEOUT) is not None, f"{what}: no ready line:\n{m.text()[-2000:]}"
-    assert m.wait_for(PROMPT, 10) is not None, f"{what}: no prompt:\n{m.text()[-1000:]}"
-
-
-def wait_for_count(m, needle, count, timeout=20):
-    """Waits until `needle` has appeared `count` times on serial."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if m.text().count(needle) >= count:
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def q35(*devices):

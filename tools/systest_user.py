@@ -8,17 +8,16 @@ tools/system_tests.py runs these with its own; see TESTS.
 import os
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import qemu
+from systest_common import boot_to_prompt, run
 
 ROOT = qemu.ROOT
 ISO = ROOT / "build" / "pyrite.iso"
 KERNEL = ROOT / "target" / "x86_64-unknown-none" / "release" / "pyrite"
 # What `make iso` packed: FILE=/NAME a line (tools/user-programs).
 PROGRAMS = ROOT / "build" / "user-programs"
-BOOT_TIMEOUT = 60
 
 TESTS = []
 
@@ -26,29 +25,6 @@ TESTS = []
 def user_test(fn):
     TESTS.append(fn)
     return fn
-
-
-def wait_for_count(machine, needle, count, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if machine.text().count(needle) >= count:
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def boot_to_prompt(machine):
-    assert machine.wait_for(qemu.READY, BOOT_TIMEOUT) is not None, machine.text()[-2000:]
-    assert machine.wait_for(qemu.PROMPT, 10) is not None, machine.text()[-1000:]
-
-
-def run(machine, line):
-    """Types `line` on serial and returns what it printed before the next prompt."""
-    prompts = machine.text().count(qemu.PROMPT)
-    machine.send_serial(line.encode() + b"\r")
-    assert wait_for_count(machine, qemu.PROMPT, prompts + 1), machine.text()[-1000:]
-    text = machine.text().replace("\r\n", "\n")
-    return text.split(qemu.PROMPT + line + "\n")[-1].rsplit(qemu.PROMPT, 1)[0]
 
 
 def packed():

@@ -11,7 +11,8 @@ import re
 import time
 
 import qemu
-from systest_user import ISO, boot_to_prompt, run, wait_for_count
+from systest_common import boot_to_prompt, run, wait_for_count
+from systest_user import ISO
 
 TESTS = []
 PROMPT = qemu.PROMPT
