@@ -262,3 +262,48 @@ macro_rules! test_kernel {
         }
     };
 }
+
+/// Frames taken from the allocator so that a test kernel can run the
+/// kernel short of memory, and given back afterwards.
+pub struct FrameHoard {
+    frames: alloc::vec::Vec<crate::memory::Frame>,
+}
+
+impl FrameHoard {
+    /// An empty hoard with room for every free frame, reserved now: the
+    /// heap must not have to grow while the frames are gone.
+    pub fn new() -> Self {
+        let free = crate::memory::with(|mem| mem.frames.stats().free).unwrap_or(0);
+        Self {
+            frames: alloc::vec::Vec::with_capacity(free as usize + 64),
+        }
+    }
+
+    /// Takes free frames until only `left` remain.
+    pub fn take_all_but(&mut self, left: u64) {
+        use crate::memory::FrameAllocator;
+        crate::memory::with(|mem| {
+            while mem.frames.stats().free > left {
+                let frame = mem.frames.allocate_frame().expect("a frame is free");
+                self.frames.push(frame);
+            }
+        });
+    }
+
+    /// Gives every frame taken back to the allocator.
+    pub fn give_back(&mut self) {
+        use crate::memory::FrameAllocator;
+        crate::memory::with(|mem| {
+            for frame in self.frames.drain(..) {
+                // SAFETY: taken by `take_all_but` and never used since.
+                unsafe { mem.frames.deallocate_frame(frame) };
+            }
+        });
+    }
+}
+
+impl Default for FrameHoard {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -8,7 +8,8 @@ extern crate alloc;
 use alloc::vec::Vec;
 
 use pyrite::memory::paging::{AddressSpace, EntryFlags, MapError, UnmapError};
-use pyrite::memory::{self, FrameAllocator, Page, audit, regions};
+use pyrite::memory::{self, Page, audit, regions};
+use pyrite::testing::FrameHoard;
 use x86_64::VirtAddr;
 
 pyrite::test_kernel!(
@@ -243,22 +244,11 @@ fn audit_ignores_an_open_window() {
     assert_eq!(open.writable_executable, 0);
 }
 
-/// Takes every free frame but `left`.
-fn take_all_but(left: u64, taken: &mut Vec<pyrite::memory::Frame>) {
-    memory::with(|mem| {
-        while mem.frames.stats().free > left {
-            taken.push(mem.frames.allocate_frame().unwrap());
-        }
-    })
-    .unwrap();
-}
-
 fn running_out_of_frames_is_an_error_and_leaks_nothing() {
     let before = free_frames();
-    // Reserved first: the heap must not grow while frames are gone.
-    let mut taken = Vec::with_capacity(before as usize);
+    let mut hoard = FrameHoard::new();
     for left in 0..7 {
-        take_all_but(left, &mut taken);
+        hoard.take_all_but(left);
         match AddressSpace::new() {
             Err(err) => assert_eq!((left, err), (0, MapError::FrameAllocationFailed)),
             Ok(space) => {
@@ -272,13 +262,7 @@ fn running_out_of_frames_is_an_error_and_leaks_nothing() {
             }
         }
         assert_eq!(free_frames(), left, "{left} frames left");
-        memory::with(|mem| {
-            for frame in taken.drain(..) {
-                // SAFETY: taken above, never used.
-                unsafe { mem.frames.deallocate_frame(frame) };
-            }
-        })
-        .unwrap();
+        hoard.give_back();
         assert_eq!(free_frames(), before);
     }
 }

@@ -14,11 +14,12 @@ use alloc::vec::Vec;
 
 use pyrite::fs;
 use pyrite::memory::paging::{AddressSpace, EntryFlags, MapError};
-use pyrite::memory::{self, FrameAllocator, PAGE_SIZE, Page};
+use pyrite::memory::{self, PAGE_SIZE, Page};
 use pyrite::process::elf::ElfError;
 use pyrite::process::initial_stack::auxv;
 use pyrite::process::loader::{USER_STACK_BOTTOM, USER_STACK_TOP, segment_flags};
 use pyrite::process::{self, LoadError, LoadedImage};
+use pyrite::testing::FrameHoard;
 use x86_64::VirtAddr;
 
 pyrite::test_kernel!(
@@ -295,15 +296,10 @@ fn running_out_of_memory_is_an_error_that_leaks_nothing() {
     let image = load_hello();
     let needed = before - free_frames();
     drop(image);
-    let mut taken = Vec::with_capacity(before as usize);
+    let mut hoard = FrameHoard::new();
     // Short of frames by one, by half, and with none at all.
     for left in [needed - 1, needed / 2, 0] {
-        memory::with(|mem| {
-            while mem.frames.stats().free > left {
-                taken.push(mem.frames.allocate_frame().unwrap());
-            }
-        })
-        .unwrap();
+        hoard.take_all_but(left);
         let result = process::load("/bin/hello", ARGV, ENVP);
         assert_eq!(
             result.err(),
@@ -311,13 +307,7 @@ fn running_out_of_memory_is_an_error_that_leaks_nothing() {
             "{left} frames left"
         );
         assert_eq!(free_frames(), left, "{left} frames left");
-        memory::with(|mem| {
-            for frame in taken.drain(..) {
-                // SAFETY: taken above, never used.
-                unsafe { mem.frames.deallocate_frame(frame) };
-            }
-        })
-        .unwrap();
+        hoard.give_back();
     }
     assert_eq!(free_frames(), before);
 }

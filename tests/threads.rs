@@ -13,11 +13,12 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::time::Duration;
 
 use pyrite::memory::paging::{AddressSpace, EntryFlags};
-use pyrite::memory::{self, FrameAllocator, Page, heap};
+use pyrite::memory::{self, Page, heap};
 use pyrite::sched::mutex::Mutex;
 use pyrite::sched::semaphore::Semaphore;
 use pyrite::sched::{self, Exit, JoinError, SpawnError, ThreadError, ThreadId, TimedOut, thread};
 use pyrite::task::executor::{self, Executor};
+use pyrite::testing::FrameHoard;
 use pyrite::{println, time};
 use x86_64::VirtAddr;
 use x86_64::registers::control::Cr3;
@@ -378,14 +379,10 @@ fn spawn_without_memory_fails_and_leaks_nothing() {
         thread::count(),
         sched::stacks::pooled(),
     );
-    let mut taken = Vec::with_capacity(frames as usize + 64);
+    let mut hoard = FrameHoard::new();
     // A few frames first (the stack maps some, then fails), then none.
     for left in [3u64, 0] {
-        memory::with(|m| {
-            while m.frames.stats().free > left {
-                taken.push(m.frames.allocate_frame().unwrap());
-            }
-        });
+        hoard.take_all_but(left);
         let heap_bytes = heap::stats().in_use;
         for _ in 0..3 {
             match sched::spawn("no-room", || ()) {
@@ -399,12 +396,7 @@ fn spawn_without_memory_fails_and_leaks_nothing() {
         assert_eq!(thread::count(), threads);
         assert_eq!(sched::stacks::pooled(), pooled);
     }
-    memory::with(|m| {
-        for frame in taken.drain(..) {
-            // SAFETY: taken above and never used.
-            unsafe { m.frames.deallocate_frame(frame) };
-        }
-    });
+    hoard.give_back();
     assert_eq!(frames_outside_heap(), frames);
     assert_eq!(sched::spawn("room-again", || 1).unwrap().join(), Ok(1));
 }
